@@ -1,0 +1,174 @@
+"""The Step: one calibration operation with typed parameters, reference types and a lazy ``process``.
+
+A step is usable alone (``JumpStep(rejection_threshold=5).run(ramp)``), inside a pipeline, and from the
+command line (``--steps.jump.rejection_threshold=5``). It records what it did in the product's header
+(``S_<KEY> = 'COMPLETE'`` or ``'SKIPPED'`` and ``R_<KEY>`` = the reference file used).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import xarray as xr
+
+from jwstlazy.errors import JwstLazyInputError
+
+#: A step's input/output: one Dataset, or named products (``{"rate": ds, "rateints": ds}``).
+Products = xr.Dataset | dict[str, xr.Dataset]
+
+
+@dataclasses.dataclass
+class StepParameters:
+    """Parameters every step has. Subclasses add typed fields with defaults and a docstring."""
+
+    skip: bool = False
+
+
+def _coerce(value: Any, annotation: Any, step: str, name: str) -> Any:
+    """Convert a command-line/TOML string (or any value) to the parameter's declared type."""
+    if isinstance(annotation, str):
+        annotation = eval(annotation, vars(typing))  # dataclass annotations under `from __future__ import annotations`
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            if type(None) in args:
+                return None
+        errors = []
+        for candidate in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, candidate, step, name)
+            except JwstLazyInputError as exc:
+                errors.append(str(exc))
+        raise JwstLazyInputError(f"cannot use {value!r}", where=f"steps.{step}.{name}", expected=str(annotation))
+    try:
+        if annotation is bool:
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered in ("1", "true", "yes", "on"):
+                    return True
+                if lowered in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if annotation in (int, float, str):
+            return annotation(value)
+        if origin in (tuple, list) and isinstance(value, str):
+            items = [item.strip() for item in value.strip("()[]").split(",") if item.strip()]
+            inner = args[0] if args else str
+            return origin(_coerce(item, inner, step, name) for item in items)
+        return value
+    except (TypeError, ValueError):
+        raise JwstLazyInputError(
+            f"cannot use {value!r}", where=f"steps.{step}.{name}", expected=getattr(annotation, "__name__", str(annotation))
+        ) from None
+
+
+class Step:
+    """Base class of every calibration step.
+
+    Subclasses set ``name`` (the parameter namespace, as upstream: ``"jump"``), ``keyword`` (the header
+    suffix of ``S_<keyword>``, as upstream: ``"JUMP"``), ``reference_types`` and a nested ``Parameters``
+    dataclass, and implement :meth:`process`, which must stay lazy (dask in, dask out).
+    """
+
+    name: ClassVar[str] = "step"
+    keyword: ClassVar[str] = "STEP"
+    reference_types: ClassVar[tuple[str, ...]] = ()
+    #: Header key suffix per reference type (``R_<suffix>``), as the official products name them.
+    reference_keywords: ClassVar[dict[str, str]] = {}
+
+    @dataclasses.dataclass
+    class Parameters(StepParameters):
+        pass
+
+    def __init__(self, **parameters: Any) -> None:
+        fields = {f.name: f for f in dataclasses.fields(self.Parameters)}
+        unknown = sorted(set(parameters) - set(fields))
+        if unknown:
+            raise JwstLazyInputError(
+                f"unknown parameter {unknown[0]!r}",
+                where=f"steps.{self.name}",
+                expected="one of " + ", ".join(sorted(fields)),
+            )
+        coerced = {key: _coerce(value, fields[key].type, self.name, key) for key, value in parameters.items()}
+        self.parameters = self.Parameters(**coerced)
+
+    # -- what subclasses implement -------------------------------------------------------------
+    def process(self, data: Products, references: Mapping[str, xr.Dataset | None]) -> Products:
+        """Return the calibrated data (lazy). ``references`` maps reference type -> loaded reference."""
+        raise NotImplementedError
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(self, data: Products | str | os.PathLike, references: Any = None) -> Products:
+        """Apply the step (lazily) to a Dataset, named products, or a file path.
+
+        ``references`` is a :class:`~jwstlazy.references.ReferenceFinder`, a mapping of reference type to
+        path (explicit overrides) or ``None`` (look in ``$CRDS_PATH``).
+        """
+        if isinstance(data, (str, os.PathLike)):
+            from jwstlazy.datamodels import open as open_product
+
+            data = open_product(Path(data))
+        if self.parameters.skip:
+            return _each(data, lambda ds: _with_attrs(ds, {f"S_{self.keyword}": "SKIPPED"}))
+        finder = _as_finder(references)
+        first = next(iter(data.values())) if isinstance(data, dict) else data
+        loaded = {reftype: finder.load(reftype, first) for reftype in self.reference_types}
+        result = self.process(data, loaded)
+        record = {f"S_{self.keyword}": "COMPLETE"}
+        for reftype, ref in loaded.items():
+            if ref is not None:
+                key = self.reference_keywords.get(reftype, reftype.upper()[:6])
+                record[f"R_{key}"] = os.path.basename(str(ref.attrs.get("filename", "N/A")))
+        return _each(result, lambda ds: _with_attrs(ds, record))
+
+    __call__ = run
+
+    def describe_parameters(self) -> dict[str, Any]:
+        """The current parameter values, for logs and provenance."""
+        return dataclasses.asdict(self.parameters)
+
+    def __repr__(self) -> str:
+        changed = {
+            f.name: getattr(self.parameters, f.name)
+            for f in dataclasses.fields(self.parameters)
+            if getattr(self.parameters, f.name) != f.default
+        }
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"{type(self).__name__}({args})"
+
+
+def _as_finder(references: Any):
+    from jwstlazy.references import ReferenceFinder
+
+    if isinstance(references, ReferenceFinder):
+        return references
+    if references is None:
+        return ReferenceFinder()
+    if isinstance(references, Mapping):
+        return ReferenceFinder(overrides=dict(references))
+    if isinstance(references, (str, os.PathLike)):
+        return ReferenceFinder(directories=[Path(references)])
+    raise JwstLazyInputError(
+        f"cannot use {type(references).__name__} as references",
+        where="references",
+        expected="a ReferenceFinder, a dict of reftype -> path, a directory, or None",
+    )
+
+
+def _with_attrs(ds: xr.Dataset, attrs: Mapping[str, Any]) -> xr.Dataset:
+    out = ds.copy(deep=False)
+    out.attrs = {**ds.attrs, **attrs}
+    return out
+
+
+def _each(data: Products, function) -> Products:
+    if isinstance(data, dict):
+        return {key: function(value) for key, value in data.items()}
+    return function(data)

@@ -1,0 +1,104 @@
+"""Mapping a per-chunk kernel with several inputs and outputs over pixel-block chunks.
+
+Ramps are dask arrays chunked only along ``y`` and ``x`` (all integrations and groups of a pixel block in
+one chunk). A kernel takes the numpy blocks of several arrays whose LAST two axes are (y, x) and returns a
+tuple of arrays whose last two axes are the same (y, x). :func:`map_pixel_blocks` runs it once per block
+and hands each output back as its own dask array, without running the kernel twice.
+
+With ``halo > 0`` each block is given ``halo`` extra rows and columns from its neighbours (none beyond the
+array's edges) and the outputs are trimmed back, for kernels that look at neighbouring pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import dask.array as da
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """An output of a kernel: its dtype and the shape of its leading (non-pixel) axes.
+
+    ``leading`` is a tuple of sizes of the axes before (y, x): ``()`` for an image, ``(nints,)`` for
+    per-integration images, ``(nints, ngroups)`` for ramps.
+    """
+
+    dtype: np.dtype | type
+    leading: tuple[int, ...] = ()
+
+
+def _pixel_chunks(arrays: Sequence[da.Array]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    reference = max(arrays, key=lambda a: a.ndim)
+    return reference.chunks[-2], reference.chunks[-1]
+
+
+def _as_pixel_chunked(array: da.Array | np.ndarray, chunks_yx) -> da.Array:
+    """Give ``array`` the pixel chunking ``chunks_yx`` and one chunk along every leading axis."""
+    if not isinstance(array, da.Array):
+        array = da.from_array(np.asarray(array), chunks=(-1,) * (np.ndim(array) - 2) + tuple(chunks_yx))
+    target = tuple(-1 for _ in range(array.ndim - 2)) + tuple(chunks_yx)
+    return array.rechunk(target)
+
+
+def map_pixel_blocks(
+    kernel: Callable[..., tuple[np.ndarray, ...] | np.ndarray],
+    arrays: Sequence[da.Array | np.ndarray],
+    outputs: Sequence[OutputSpec],
+    halo: int = 0,
+    name: str | None = None,
+    **kwargs,
+) -> list[da.Array]:
+    """Run ``kernel(*blocks, **kwargs)`` on every pixel block; return one dask array per output.
+
+    ``arrays`` all end in the same (y, x) shape; the first array with the most dimensions sets the pixel
+    chunking, the others are rechunked to it (numpy arrays, e.g. reference files, are wrapped).
+    """
+    chunks_yx = _pixel_chunks([a for a in arrays if isinstance(a, da.Array)] or [da.from_array(np.asarray(arrays[0]))])
+    inputs = [_as_pixel_chunked(a, chunks_yx) for a in arrays]
+    if halo:
+        inputs = [
+            da.overlap.overlap(a, depth={a.ndim - 2: halo, a.ndim - 1: halo}, boundary="none") for a in inputs
+        ]
+    single = len(outputs) == 1
+
+    def run_block(*blocks):
+        result = kernel(*blocks, **kwargs)
+        return (result,) if single and not isinstance(result, tuple) else tuple(result)
+
+    ndim = max(a.ndim for a in inputs)
+    # One object per pixel block (a 2-D grid of tuples); leading axes are single chunks, so dropping
+    # them concatenates nothing.
+    packed = da.map_blocks(
+        run_block,
+        *inputs,
+        dtype=object,
+        drop_axis=list(range(ndim - 2)) or None,
+        meta=np.empty((0, 0), dtype=object),
+        name=name,
+    )
+    results = []
+    for index, spec in enumerate(outputs):
+        pixel_chunks = tuple(packed.chunks)
+        extracted = da.map_blocks(
+            _pick,
+            packed,
+            index,
+            dtype=spec.dtype,
+            chunks=tuple((n,) for n in spec.leading) + pixel_chunks,
+            new_axis=list(range(len(spec.leading))) or None,
+            meta=np.empty((0,) * (len(spec.leading) + 2), dtype=spec.dtype),
+        )
+        if halo:
+            extracted = da.overlap.trim_internal(
+                extracted, {extracted.ndim - 2: halo, extracted.ndim - 1: halo}, boundary="none"
+            )
+        results.append(extracted)
+    return results
+
+
+def _pick(packed_block: np.ndarray | tuple, index: int) -> np.ndarray:
+    """Item ``index`` of the tuple a kernel returned for one block."""
+    return packed_block[index]

@@ -1,0 +1,49 @@
+"""map_pixel_blocks: several inputs and outputs per block, halos, reference arrays."""
+
+import dask.array as da
+import numpy as np
+
+from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
+
+
+def _kernel(ramp, image):
+    # ramp (nints, ngroups, ny, nx), image (ny, nx)
+    return ramp.sum(axis=(0, 1)) + image, ramp[:, -1] * 2, (ramp > 0).astype(np.uint8)
+
+
+def test_several_outputs_match_numpy_and_run_kernel_once_per_block():
+    rng = np.random.default_rng(1)
+    ramp = rng.normal(size=(2, 3, 10, 12)).astype(np.float32)
+    image = rng.normal(size=(10, 12)).astype(np.float32)
+    calls = []
+
+    def counted(*blocks):
+        calls.append(1)
+        return _kernel(*blocks)
+
+    lazy = da.from_array(ramp, chunks=(-1, -1, 4, 5))
+    total, last, positive = map_pixel_blocks(
+        counted, [lazy, image], [OutputSpec(np.float32), OutputSpec(np.float32, (2,)), OutputSpec(np.uint8, (2, 3))]
+    )
+    assert total.shape == (10, 12) and last.shape == (2, 10, 12) and positive.shape == ramp.shape
+    got = da.compute(total, last, positive, scheduler="sync")
+    np.testing.assert_allclose(got[0], ramp.sum(axis=(0, 1)) + image, rtol=1e-6)
+    np.testing.assert_allclose(got[1], ramp[:, -1] * 2)
+    np.testing.assert_array_equal(got[2], ramp > 0)
+    assert len(calls) == 3 * 3  # one call per pixel block, not per output
+
+
+def _neighbour_max(image):
+    out = image.copy()
+    out[1:] = np.maximum(out[1:], image[:-1])
+    out[:-1] = np.maximum(out[:-1], image[1:])
+    out[:, 1:] = np.maximum(out[:, 1:], image[:, :-1])
+    out[:, :-1] = np.maximum(out[:, :-1], image[:, 1:])
+    return out
+
+
+def test_halo_gives_the_same_answer_as_the_whole_array():
+    rng = np.random.default_rng(2)
+    image = rng.normal(size=(17, 13))
+    (lazy,) = map_pixel_blocks(_neighbour_max, [da.from_array(image, chunks=(5, 4))], [OutputSpec(float)], halo=1)
+    np.testing.assert_array_equal(lazy.compute(scheduler="sync"), _neighbour_max(image))
