@@ -1,4 +1,8 @@
-"""Progress reporting: a terminal bar (tasks done / total, ETA) or a Jupyter widget, or nothing."""
+"""Progress reporting for local schedulers: tasks done / total with an ETA.
+
+Uses ``tqdm.auto`` through dask callbacks, so the same code shows a text bar in a terminal and a widget in
+Jupyter. (Runs on a ``distributed`` cluster use ``distributed.progress`` instead; see ``execute.py``.)
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[None]:
-    """Show dask's progress for computations on the local schedulers inside this block."""
+def progress_bar(enabled: bool = True, description: str = "jwstlazy") -> Iterator[None]:
+    """Show progress of dask computations on the local schedulers run inside this block."""
     if not enabled:
         yield
         return
-    from dask.diagnostics import ProgressBar
+    from tqdm.auto import tqdm
+    from tqdm.dask import TqdmCallback
 
-    with ProgressBar(out=sys.stderr, dt=0.5):
+    with TqdmCallback(tqdm_class=tqdm, desc=description, file=sys.stderr, unit="task", mininterval=0.5):
         yield
