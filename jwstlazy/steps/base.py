@@ -100,8 +100,12 @@ class Step:
         self.parameters = self.Parameters(**coerced)
 
     # -- what subclasses implement -------------------------------------------------------------
-    def process(self, data: Products, references: Mapping[str, xr.Dataset | None]) -> Products:
-        """Return the calibrated data (lazy). ``references`` maps reference type -> loaded reference."""
+    def process(self, data: xr.Dataset, references: Mapping[str, xr.Dataset | None]) -> Products:
+        """Return the calibrated data (lazy). ``references`` maps reference type -> loaded reference.
+
+        Called once per product when the step is given named products. A step that produces several
+        products from one input (ramp fitting: ``rate`` and ``rateints``) returns a dict of them.
+        """
         raise NotImplementedError
 
     # -- running ---------------------------------------------------------------------------------
@@ -120,7 +124,7 @@ class Step:
         finder = _as_finder(references)
         first = next(iter(data.values())) if isinstance(data, dict) else data
         loaded = {reftype: finder.load(reftype, first) for reftype in self.reference_types}
-        result = self.process(data, loaded)
+        result = _each(data, lambda ds: self.process(ds, loaded))
         record = {f"S_{self.keyword}": "COMPLETE"}
         for reftype, ref in loaded.items():
             if ref is not None:
