@@ -5,5 +5,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from jwstlazy.errors import JwstLazyInputError, MissingReferenceError  # noqa: E402
+from jwstlazy.datamodels import open  # noqa: E402,A004
 
-__all__ = ["JwstLazyInputError", "MissingReferenceError", "__version__"]
+__all__ = ["JwstLazyInputError", "MissingReferenceError", "__version__", "open"]

@@ -1,0 +1,264 @@
+"""Low-level FITS access without reading pixels: HDU layout scanning and on-disk pixel views.
+
+:func:`scan_hdus` parses only the headers and checks that the file holds every byte they promise.
+:class:`FitsImageData` is an array-like over one image HDU's bytes; indexing memory-maps the file and
+decodes only the requested block (big-endian, BZERO/BSCALE applied), so it is cheap to pickle and safe to
+use from dask tasks on distributed workers. :class:`FitsImageTarget` is its writable twin.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from jwstlazy.errors import JwstLazyInputError
+
+BLOCK = 2880  #: FITS block size in bytes
+CARD = 80  #: FITS header card length in bytes
+
+#: Extension keyword holding the comma-separated xarray dims of a variable no schema describes.
+DIMS_KEYWORD = "DIMNAMES"
+
+#: Keywords describing a HDU's structure: owned by the reader/writer, never dataset attrs.
+_STRUCTURAL = re.compile(
+    r"^(SIMPLE|BITPIX|NAXIS\d*|EXTEND|XTENSION|PCOUNT|GCOUNT|BSCALE|BZERO|BLANK|EXTNAME|EXTVER|EXTLEVEL|TFIELDS|THEAP"
+    r"|T(TYPE|FORM|UNIT|DIM|NULL|SCAL|ZERO|DISP)\d+|CHECKSUM|DATASUM|COMMENT|HISTORY|DIMNAMES|)$"
+)
+_KEYWORD = re.compile(r"^[A-Z0-9_-]+$")
+
+
+def is_header_keyword(key: object) -> bool:
+    """True for an attrs key written to FITS headers (upper case, not structural); lower case keys are ours."""
+    return isinstance(key, str) and bool(_KEYWORD.match(key)) and not _STRUCTURAL.match(key)
+
+
+def header_to_attrs(header: fits.Header) -> dict:
+    """Non-structural keywords of a header as a flat dict (undefined values become None)."""
+    attrs = {}
+    for key, value in header.items():
+        if is_header_keyword(key):
+            attrs[key] = None if isinstance(value, fits.card.Undefined) else value
+    return attrs
+
+
+#: BITPIX -> big-endian dtype of the stored values.
+_STORED = {8: np.dtype("u1"), 16: np.dtype(">i2"), 32: np.dtype(">i4"), 64: np.dtype(">i8"),
+           -32: np.dtype(">f4"), -64: np.dtype(">f8")}  # fmt: skip
+
+#: (BITPIX, BZERO) of the FITS unsigned/signed-byte conventions -> logical dtype.
+_OFFSET_INTEGERS = {(16, 1 << 15): np.dtype(np.uint16), (32, 1 << 31): np.dtype(np.uint32),
+                    (64, 1 << 63): np.dtype(np.uint64), (8, -128): np.dtype(np.int8)}  # fmt: skip
+
+#: Logical dtype -> (BITPIX, BZERO) used when writing.
+_STORAGE_OF = {np.dtype(np.uint8): (8, 0), np.dtype(np.int16): (16, 0), np.dtype(np.int32): (32, 0),
+               np.dtype(np.int64): (64, 0), np.dtype(np.float32): (-32, 0), np.dtype(np.float64): (-64, 0)}
+_STORAGE_OF.update({dtype: key for key, dtype in _OFFSET_INTEGERS.items()})
+
+
+@dataclass(frozen=True)
+class HduInfo:
+    """One HDU: its position, parsed header and where its data bytes lie (offset/size in bytes)."""
+
+    index: int
+    name: str
+    header: fits.Header
+    data_offset: int
+    data_size: int
+
+    @property
+    def is_image(self) -> bool:
+        """True for a primary or IMAGE extension holding at least one pixel."""
+        is_image_type = self.index == 0 or self.header.get("XTENSION", "").strip() == "IMAGE"
+        return is_image_type and self.header.get("NAXIS", 0) > 0 and self.data_size > 0
+
+    @property
+    def is_table(self) -> bool:
+        """True for a BINTABLE extension."""
+        return self.header.get("XTENSION", "").strip() == "BINTABLE"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Numpy-order shape of an image HDU."""
+        naxis = self.header.get("NAXIS", 0)
+        return tuple(int(self.header[f"NAXIS{i}"]) for i in range(naxis, 0, -1))
+
+
+def _padded(size: int) -> int:
+    return -(-size // BLOCK) * BLOCK
+
+
+def _read_header(handle, path: Path, index: int) -> fits.Header | None:
+    """Read blocks up to the END card; None at a clean end of file."""
+    chunks = []
+    while True:
+        block = handle.read(BLOCK)
+        if not block and not chunks:
+            return None
+        if len(block) < BLOCK:
+            where = "PRIMARY" if index == 0 else f"HDU {index}"
+            raise JwstLazyInputError("file is truncated inside a header", path, where,
+                                     "complete 2880-byte header blocks ending with an END card")  # fmt: skip
+        chunks.append(block)
+        cards = [block[i : i + CARD] for i in range(0, BLOCK, CARD)]
+        if any(card.startswith(b"END") and not card[3:].strip() for card in cards):
+            break
+    raw = b"".join(chunks)
+    try:
+        return fits.Header.fromstring(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise JwstLazyInputError(f"unreadable header ({error})", path, f"HDU {index}", "ASCII FITS cards") from None
+
+
+def _data_size(header: fits.Header) -> int:
+    """Unpadded data size in bytes: |BITPIX|/8 * GCOUNT * (PCOUNT + NAXIS1*...*NAXISn)."""
+    naxis = int(header.get("NAXIS", 0))
+    if naxis == 0:
+        return 0
+    count = 1
+    for i in range(1, naxis + 1):
+        count *= int(header[f"NAXIS{i}"])
+    return abs(int(header["BITPIX"])) // 8 * int(header.get("GCOUNT", 1)) * (int(header.get("PCOUNT", 0)) + count)
+
+
+def scan_hdus(path: str | os.PathLike) -> list[HduInfo]:
+    """Parse every header of a FITS file and check the file holds all the data bytes they promise.
+
+    Raises JwstLazyInputError for an empty, non-FITS or truncated file.
+    """
+    path = Path(path)
+    file_size = path.stat().st_size
+    if file_size == 0:
+        raise JwstLazyInputError("file is empty", path, expected="a FITS file")
+    hdus: list[HduInfo] = []
+    with path.open("rb") as handle:
+        if not handle.read(30).startswith(b"SIMPLE  =                    T"):
+            raise JwstLazyInputError("not a FITS file", path, "PRIMARY", "a file starting with 'SIMPLE  =  T'")
+        handle.seek(0)
+        while True:
+            index = len(hdus)
+            start = handle.tell()
+            if index > 0 and handle.read(8) != b"XTENSION":
+                break  # end of file or trailing bytes after the last HDU (ignored, as astropy does)
+            handle.seek(start)
+            header = _read_header(handle, path, index)
+            if header is None:
+                break
+            try:
+                size = _data_size(header)
+            except (KeyError, ValueError, TypeError):
+                raise JwstLazyInputError("header lacks a valid BITPIX/NAXISn", path, f"HDU {index}",
+                                         "integer BITPIX, NAXIS and NAXISn keywords") from None  # fmt: skip
+            name = str(header.get("EXTNAME", "PRIMARY" if index == 0 else f"HDU{index}")).strip().upper()
+            offset = handle.tell()
+            if offset + size > file_size:
+                raise JwstLazyInputError(
+                    f"file is truncated: {file_size} bytes, but the header promises data up to byte {offset + size}",
+                    path, name, f"at least {offset + size} bytes")  # fmt: skip
+            hdus.append(HduInfo(index, name, header, offset, size))
+            handle.seek(offset + _padded(size))
+    return hdus
+
+
+def logical_dtype(bitpix: int, bscale: float = 1.0, bzero: float = 0.0) -> np.dtype:
+    """The numpy dtype of the values an image HDU represents (after BSCALE/BZERO)."""
+    if bscale == 1 and (bitpix, bzero) in _OFFSET_INTEGERS:
+        return _OFFSET_INTEGERS[(bitpix, bzero)]
+    stored = _STORED[bitpix]
+    if bscale == 1 and bzero == 0:
+        return stored.newbyteorder("=")
+    return np.dtype(np.float32) if abs(bitpix) <= 32 and bitpix != 32 else np.dtype(np.float64)
+
+
+def storage_of(dtype: np.dtype) -> tuple[int, int]:
+    """(BITPIX, BZERO) that store values of ``dtype`` exactly; KeyError if FITS cannot."""
+    return _STORAGE_OF[np.dtype(dtype)]
+
+
+def _sign_flip_dtype(bitpix: int) -> tuple[np.dtype, int]:
+    """Unsigned dtype of BITPIX's width and its top bit: XOR with it adds the FITS offset BZERO."""
+    bits = abs(bitpix)
+    return np.dtype(f"=u{bits // 8}"), 1 << (bits - 1)
+
+
+def _decode(raw: np.ndarray, bitpix: int, bscale: float, bzero: float, dtype: np.dtype) -> np.ndarray:
+    """Stored (big-endian) values -> logical values of ``dtype``."""
+    if bscale == 1 and (bitpix, bzero) in _OFFSET_INTEGERS:
+        unsigned, top_bit = _sign_flip_dtype(bitpix)
+        flipped = raw.view(raw.dtype.str.replace("i", "u")).astype(unsigned) ^ unsigned.type(top_bit)
+        return flipped.view(dtype) if dtype.kind == "i" else flipped.astype(dtype, copy=False)
+    if bscale == 1 and bzero == 0:
+        return raw.astype(dtype)
+    return (raw.astype(dtype) * dtype.type(bscale) + dtype.type(bzero)).astype(dtype, copy=False)
+
+
+def _encode(values: np.ndarray, bitpix: int, bzero: int) -> np.ndarray:
+    """Logical values -> stored big-endian values for BITPIX/BZERO."""
+    stored = _STORED[bitpix]
+    if not bzero:
+        return values.astype(stored)
+    unsigned, top_bit = _sign_flip_dtype(bitpix)
+    flipped = values.view(unsigned) ^ unsigned.type(top_bit)
+    return flipped.astype(stored.str.replace("i", "u")).view(stored)
+
+
+class FitsImageData:
+    """Read-only array-like view of one image HDU's pixels; indexing decodes only the requested block.
+
+    Picklable (it holds only the path and layout), so dask tasks can carry it to distributed workers.
+    """
+
+    def __init__(self, path: str | os.PathLike, offset: int, shape: tuple[int, ...], bitpix: int,
+                 bscale: float = 1.0, bzero: float = 0.0) -> None:  # fmt: skip
+        self.path = os.fspath(path)
+        self.offset = int(offset)
+        self.shape = tuple(int(n) for n in shape)
+        self.bitpix, self.bscale, self.bzero = int(bitpix), float(bscale), float(bzero)
+        self.dtype = logical_dtype(self.bitpix, self.bscale, self.bzero)
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, key) -> np.ndarray:
+        if 0 in self.shape:
+            return np.empty(self.shape, dtype=self.dtype)[key]
+        raw = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r", offset=self.offset, shape=self.shape)
+        try:
+            return _decode(np.array(raw[key]), self.bitpix, self.bscale, self.bzero, self.dtype)
+        finally:
+            del raw
+
+    def __repr__(self) -> str:
+        return f"FitsImageData({self.path!r}, offset={self.offset}, shape={self.shape}, dtype={self.dtype})"
+
+
+class FitsImageTarget:
+    """Writable twin of :class:`FitsImageData` for ``dask.array.store``: ``target[block] = values``.
+
+    The file must already have its final size; each assignment memory-maps and writes only that block.
+    """
+
+    def __init__(self, path: str | os.PathLike, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.path = os.fspath(path)
+        self.offset = int(offset)
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self.bitpix, self.bzero = storage_of(self.dtype)
+
+    def __setitem__(self, key, values) -> None:
+        if 0 in self.shape:
+            return
+        out = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r+", offset=self.offset, shape=self.shape)
+        try:
+            out[key] = _encode(np.asarray(values, dtype=self.dtype), self.bitpix, self.bzero)
+            out.flush()
+        finally:
+            del out
+
+
+def data_bytes_padded(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """Size in bytes of an image HDU's data including the padding to a whole FITS block."""
+    bitpix, _ = storage_of(dtype)
+    return _padded(abs(bitpix) // 8 * int(np.prod(shape, dtype=np.int64)))

@@ -1,0 +1,137 @@
+"""Open a JWST FITS product as a lazy ``xarray.Dataset`` (see docs/architecture.md, "Data models").
+
+Only headers are read on open. Each image extension becomes a dask array whose chunk tasks decode only
+their own bytes (:class:`~jwstlazy.datamodels.fits_io.FitsImageData`); BinTables (GROUP, INT_TIMES, ...)
+are small and read eagerly into ``<TABLE>.<column>`` variables on dim ``<TABLE>_row``. The ASDF extension
+is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+from astropy.io import fits
+from astropy.table import Table
+from dask.base import tokenize
+
+from jwstlazy.datamodels.chunking import chunks_for, default_chunks, merge_chunks
+from jwstlazy.datamodels.fits_io import (
+    DIMS_KEYWORD,
+    FitsImageData,
+    HduInfo,
+    header_to_attrs,
+    logical_dtype,
+    scan_hdus,
+)
+from jwstlazy.datamodels.schemas import ProductSchema, detect_product, schema_for
+from jwstlazy.datamodels.validate import validate
+from jwstlazy.errors import JwstLazyInputError
+
+_SKIPPED_TABLES = frozenset({"ASDF"})
+_GUESSED_DIMS = {1: ("x",), 2: ("y", "x"), 3: ("integration", "y", "x"), 4: ("integration", "group", "y", "x")}
+
+
+def open_fits(path: str | os.PathLike, chunks: Mapping | None = None, product: str | None = None) -> xr.Dataset:
+    """Open a FITS product lazily and validate it against its schema.
+
+    ``chunks`` overrides the default chunk sizes by dim name; ``product`` overrides detection from the
+    file name suffix / DATAMODL.
+    """
+    path = Path(path)
+    hdus = scan_hdus(path)
+    attrs = header_to_attrs(hdus[0].header)
+    science = next((hdu for hdu in hdus if hdu.name == "SCI" and hdu.index > 0), None)
+    if science is not None:
+        attrs.update(header_to_attrs(science.header))
+    product = product or detect_product(path, attrs)
+    schema = schema_for(product)
+
+    images = [hdu for hdu in hdus if hdu.is_image]
+    layout = _image_layout(images, schema, path)
+    chunk_sizes = merge_chunks(default_chunks(layout), chunks, path)
+    variables = {name: _lazy_variable(path, hdu, layout[name][0], chunk_sizes)
+                 for name, hdu in zip(layout, images)}  # fmt: skip
+    tables = [hdu for hdu in hdus if hdu.is_table and hdu.name not in _SKIPPED_TABLES]
+    if tables:
+        variables.update(_read_tables(path, tables))
+
+    attrs["product"] = product
+    attrs["filename"] = os.fspath(path)
+    dataset = xr.Dataset(variables, attrs=attrs)
+    validate(dataset, product, path)
+    return dataset
+
+
+def _image_layout(images: list[HduInfo], schema: ProductSchema | None, path: Path) -> dict:
+    """``name -> (dims, shape, dtype)`` for each image HDU, with dims consistent in size across variables."""
+    layout: dict[str, tuple] = {}
+    sizes: dict[str, int] = {}
+    for hdu in images:
+        shape = hdu.shape
+        if hdu.name in layout:
+            raise JwstLazyInputError("duplicate extension name", path, hdu.name, "one extension per EXTNAME")
+        try:
+            dtype = logical_dtype(hdu.header["BITPIX"], hdu.header.get("BSCALE", 1.0), hdu.header.get("BZERO", 0.0))
+        except KeyError:
+            raise JwstLazyInputError(f"unsupported BITPIX {hdu.header.get('BITPIX')!r}", path, hdu.name,
+                                     "BITPIX one of 8, 16, 32, 64, -32, -64") from None  # fmt: skip
+        spec = schema.variables.get(hdu.name) if schema else None
+        dims = _dims_of(hdu, spec.dims if spec else None)
+        for axis, (dim, size) in enumerate(zip(dims, shape)):
+            if sizes.setdefault(dim, size) == size:
+                continue
+            if spec is not None and dims == spec.dims:
+                raise JwstLazyInputError(
+                    f"shape {shape} disagrees with other extensions on dim {dim!r} (size {sizes[dim]})",
+                    path, hdu.name, f"{dim} of size {sizes[dim]}")  # fmt: skip
+            dims = dims[:axis] + (f"{hdu.name}_dim{axis}",) + dims[axis + 1 :]
+            sizes[dims[axis]] = size
+        layout[hdu.name] = (dims, shape, dtype)
+    return layout
+
+
+def _dims_of(hdu: HduInfo, schema_dims: tuple[str, ...] | None) -> tuple[str, ...]:
+    """Dims from the schema, else the DIMNAMES keyword, else guessed from the number of axes."""
+    ndim = len(hdu.shape)
+    if schema_dims is not None and len(schema_dims) == ndim:
+        return schema_dims
+    named = tuple(str(hdu.header.get(DIMS_KEYWORD, "")).split(","))
+    if len(named) == ndim and all(named):
+        return named
+    return _GUESSED_DIMS.get(ndim, tuple(f"{hdu.name}_dim{axis}" for axis in range(ndim)))
+
+
+def _lazy_variable(path: Path, hdu: HduInfo, dims: tuple[str, ...], chunk_sizes: Mapping) -> xr.Variable:
+    header = hdu.header
+    source = FitsImageData(path, hdu.data_offset, hdu.shape, header["BITPIX"],
+                           header.get("BSCALE", 1.0), header.get("BZERO", 0.0))  # fmt: skip
+    stamp = path.stat()
+    name = f"fits-{hdu.name}-" + tokenize(os.fspath(path.resolve()), hdu.data_offset, stamp.st_mtime_ns, stamp.st_size)
+    array = da.from_array(source, chunks=chunks_for(dims, chunk_sizes), name=name, lock=False,
+                          asarray=True, meta=np.empty((0,) * len(dims), dtype=source.dtype))  # fmt: skip
+    var_attrs = {"BUNIT": header["BUNIT"]} if "BUNIT" in header else {}
+    return xr.Variable(dims, array, attrs=var_attrs)
+
+
+def _read_tables(path: Path, tables: list[HduInfo]) -> dict[str, xr.Variable]:
+    """Every column of every BinTable as ``<TABLE>.<column>`` on dim ``<TABLE>_row`` (numpy, native order)."""
+    variables = {}
+    with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
+        for info in tables:
+            try:
+                table = Table.read(hdul[info.index], character_as_bytes=False)
+            except Exception as error:  # astropy raises many types for malformed tables
+                raise JwstLazyInputError(f"unreadable table ({error})", path, info.name, "a valid BINTABLE") from None
+            for column in table.itercols():
+                values = np.asarray(column)
+                if values.dtype.byteorder not in ("=", "|"):
+                    values = values.astype(values.dtype.newbyteorder("="))
+                extra = tuple(f"{info.name}.{column.name}_dim{axis}" for axis in range(1, values.ndim))
+                attrs = {"TUNIT": str(column.unit)} if column.unit is not None else {}
+                variables[f"{info.name}.{column.name}"] = xr.Variable((f"{info.name}_row",) + extra, values, attrs)
+    return variables
