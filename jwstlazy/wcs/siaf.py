@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from types import ModuleType
@@ -63,8 +64,6 @@ def _no_online_version_check() -> Iterator[None]:
 
 def import_pysiaf() -> ModuleType:
     """Import pysiaf without its online PRD-version check; returns the module."""
-    import sys
-
     with _import_lock:
         if "pysiaf" in sys.modules:
             return sys.modules["pysiaf"]
