@@ -1,0 +1,169 @@
+"""dark_current: match the dark reference to the science readout, then subtract it group by group.
+
+Matches ``stcal.dark_current.dark_sub`` (stcal 1.20) as called by jwst 3.0:
+
+* Darks are taken with NFRAMES=1, GROUPGAP=0. If the science readout spans more frames than the dark, the dark
+  is first extrapolated with the difference of its last two groups. If the dark's NFRAMES or GROUPGAP exceed
+  the science ones the step is SKIPPED (``dark_matches_readout`` says so). NaN dark values become 0.
+* If NFRAMES and GROUPGAP match, dark groups are used as they are; otherwise each science group is the mean of
+  NFRAMES consecutive dark planes, then GROUPGAP planes are skipped.
+* MIRI darks are 4-D (integration-dependent): science integration i uses dark integration i while
+  i < dark nints and the exposure starts at integration 1 (INTSTART, segmented data), otherwise the last one.
+* PIXELDQ |= dark DQ: a 2-D DQ as is; a MIRI 4-D DQ is the OR over integrations of its first group
+  (``collapse_dark_dq``).
+
+Per-pixel: no halo. ``integration_offset`` says which science integration a chunk starts at.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from jwstlazy.datamodels.dqflags import PIXEL_DTYPE
+
+__all__ = ["dark_matches_readout", "resample_dark", "collapse_dark_dq", "subtract_dark"]
+
+
+def dark_matches_readout(sci_nframes: int, sci_groupgap: int, dark_nframes: int, dark_groupgap: int) -> bool:
+    """False when the dark cannot be matched to the science readout (jwst then skips the step)."""
+    return not (dark_nframes > sci_nframes or dark_groupgap > sci_groupgap)
+
+
+@numba.njit(cache=True)
+def _extrapolate(dark, n_extra):
+    """dark (nints, ngroups, ny, nx) -> (nints, ngroups + n_extra, ny, nx) float64, linear from the last two."""
+    nints, ngroups, ny, nx = dark.shape
+    out = np.empty((nints, ngroups + n_extra, ny, nx), dtype=np.float64)
+    for i in range(nints):
+        for g in range(ngroups):
+            out[i, g] = dark[i, g]
+        for y in range(ny):
+            for x in range(nx):
+                last = np.float64(dark[i, ngroups - 1, y, x])
+                step = last - np.float64(dark[i, ngroups - 2, y, x])
+                for k in range(n_extra):
+                    out[i, ngroups + k, y, x] = (k + 1) * step + last
+    return out
+
+
+@numba.njit(cache=True)
+def _average_frames(dark, ngroups, nframes, groupgap, use_nints):
+    """Mean of NFRAMES planes per group, skipping GROUPGAP planes; NaN -> 0 first. Float32 result."""
+    nints, nplanes, ny, nx = dark.shape
+    out = np.zeros((nints, ngroups, ny, nx), dtype=np.float32)
+    for i in range(use_nints):
+        for y in range(ny):
+            for x in range(nx):
+                start = 0
+                for g in range(ngroups):
+                    total = dark[i, start, y, x]
+                    if np.isnan(total):
+                        total = 0
+                    for f in range(start + 1, start + nframes):
+                        value = dark[i, f, y, x]
+                        if not np.isnan(value):
+                            total += value
+                    out[i, g, y, x] = total / nframes
+                    start += nframes + groupgap
+    return out
+
+
+def resample_dark(
+    dark: np.ndarray,
+    sci_nints: int,
+    sci_ngroups: int,
+    sci_nframes: int,
+    sci_groupgap: int,
+    dark_nframes: int = 1,
+    dark_groupgap: int = 0,
+) -> np.ndarray:
+    """Dark planes matching the science groups, for one chunk.
+
+    Parameters
+    ----------
+    dark : (dark_ngroups, ny, nx) or MIRI (dark_nints, dark_ngroups, ny, nx) float32 DN, DARK ``SCI``.
+    sci_nints, sci_ngroups, sci_nframes, sci_groupgap : the science readout (NINTS, NGROUPS, NFRAMES, GROUPGAP).
+    dark_nframes, dark_groupgap : the dark's readout (1 and 0 for all CRDS darks).
+
+    Returns
+    -------
+    (dark_nints, sci_ngroups, ny, nx) float32 DN with NaN replaced by 0 (dark_nints = 1 for 3-D darks).
+    Raises ValueError when ``dark_matches_readout`` is False.
+    """
+    if not dark_matches_readout(sci_nframes, sci_groupgap, dark_nframes, dark_groupgap):
+        raise ValueError("dark NFRAMES/GROUPGAP exceed the science readout; the dark step must be skipped")
+    planes = np.asarray(dark)
+    if planes.ndim == 3:
+        planes = planes[None]
+    planes = np.ascontiguousarray(planes)
+    dark_ngroups = planes.shape[1]
+    sci_frames = sci_ngroups * sci_nframes + (sci_ngroups - 1) * sci_groupgap
+    dark_frames = dark_ngroups * dark_nframes + (dark_ngroups - 1) * dark_groupgap
+    if sci_frames > dark_frames:
+        n_extra = math.ceil((sci_frames - dark_frames + dark_groupgap) / (dark_nframes + dark_groupgap))
+        planes = _extrapolate(planes, int(n_extra))
+    if sci_nframes == dark_nframes and sci_groupgap == dark_groupgap:
+        matched = planes[:, :sci_ngroups]
+        return np.where(np.isnan(matched), 0, matched).astype(np.float32)
+    use_nints = min(planes.shape[0], sci_nints)
+    return _average_frames(planes, sci_ngroups, sci_nframes, sci_groupgap, use_nints)
+
+
+def collapse_dark_dq(dark_dq: np.ndarray) -> np.ndarray:
+    """Dark DQ as a 2-D (ny, nx) uint32: as is, or for a MIRI 4-D DQ the OR over integrations of group 0."""
+    dq = np.asarray(dark_dq)
+    if dq.ndim == 4:
+        return np.bitwise_or.reduce(dq[:, 0], axis=0).astype(PIXEL_DTYPE)
+    return dq.astype(PIXEL_DTYPE)
+
+
+@numba.njit(cache=True, parallel=True)
+def _subtract(data, dark, integration_offset, use_last_only):
+    nints, ngroups, ny, nx = data.shape
+    dark_nints = dark.shape[0]
+    out = np.empty_like(data)
+    for y in numba.prange(ny):
+        for i in range(nints):
+            science_int = i + integration_offset
+            d = dark_nints - 1 if (use_last_only or science_int >= dark_nints) else science_int
+            for g in range(ngroups):
+                for x in range(nx):
+                    out[i, g, y, x] = data[i, g, y, x] - dark[d, g, y, x]
+    return out
+
+
+def subtract_dark(
+    data: np.ndarray,
+    pixeldq: np.ndarray,
+    dark: np.ndarray,
+    dark_dq: np.ndarray,
+    integration_offset: int = 0,
+    integration_start: int | None = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Subtract a resampled dark from one chunk.
+
+    Parameters
+    ----------
+    data : (nints, ngroups, ny, nx) float32 DN.
+    pixeldq : (ny, nx) uint32.
+    dark : (dark_nints, ngroups, ny, nx) float32 from ``resample_dark``.
+    dark_dq : (ny, nx) uint32 from ``collapse_dark_dq``.
+    integration_offset : index in the exposure of the chunk's first integration.
+    integration_start : INTSTART of the exposure (segments); anything but 1 makes every integration use the
+        last dark integration (upstream behaviour). None counts as 1.
+
+    Returns
+    -------
+    data : (nints, ngroups, ny, nx) float32, new array; pixeldq : (ny, nx) uint32, new array.
+    """
+    use_last_only = integration_start is not None and int(integration_start) != 1
+    out = _subtract(
+        np.ascontiguousarray(data, dtype=np.float32),
+        np.ascontiguousarray(dark, dtype=np.float32),
+        int(integration_offset),
+        use_last_only,
+    )
+    return out, np.bitwise_or(pixeldq, dark_dq).astype(PIXEL_DTYPE)
