@@ -8,6 +8,7 @@ command line (``--steps.jump.rejection_threshold=5``). It records what it did in
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import typing
 from collections.abc import Mapping
@@ -16,7 +17,9 @@ from typing import Any, ClassVar
 
 import xarray as xr
 
-from jwstlazy.errors import JwstLazyInputError
+from jwstlazy.errors import JwstLazyInputError, MissingReferenceError
+
+log = logging.getLogger(__name__)
 
 #: A step's input/output: one Dataset, or named products (``{"rate": ds, "rateints": ds}``).
 Products = xr.Dataset | dict[str, xr.Dataset]
@@ -69,6 +72,13 @@ def _coerce(value: Any, annotation: Any, step: str, name: str) -> Any:
         ) from None
 
 
+class StepSkipped(Exception):
+    """Raised by :meth:`Step.process` when the step does not apply (e.g. its reference is ``"N/A"``).
+
+    :meth:`Step.run` then returns the input unchanged, marked ``S_<KEY> = 'SKIPPED'``; the message says why.
+    """
+
+
 class Step:
     """Base class of every calibration step.
 
@@ -80,6 +90,9 @@ class Step:
     name: ClassVar[str] = "step"
     keyword: ClassVar[str] = "STEP"
     reference_types: ClassVar[tuple[str, ...]] = ()
+    #: Skip (with a warning) instead of failing when a reference file cannot be found, as the official
+    #: pipeline does for reference types CRDS marks not applicable (ipc, persistence, reset, ...).
+    skip_without_references: ClassVar[bool] = False
     #: Header key suffix per reference type (``R_<suffix>``), as the official products name them.
     reference_keywords: ClassVar[dict[str, str]] = {}
 
@@ -123,8 +136,18 @@ class Step:
             return _each(data, lambda ds: _with_attrs(ds, {f"S_{self.keyword}": "SKIPPED"}))
         finder = _as_finder(references)
         first = next(iter(data.values())) if isinstance(data, dict) else data
-        loaded = {reftype: finder.load(reftype, first) for reftype in self.reference_types}
-        result = _each(data, lambda ds: self.process(ds, loaded))
+        try:
+            loaded = {reftype: finder.load(reftype, first) for reftype in self.reference_types}
+        except MissingReferenceError as missing:
+            if not self.skip_without_references:
+                raise
+            log.warning("%s skipped: %s", self.name, missing)
+            return _each(data, lambda ds: _with_attrs(ds, {f"S_{self.keyword}": "SKIPPED"}))
+        try:
+            result = _each(data, lambda ds: self.process(ds, loaded))
+        except StepSkipped as reason:
+            log.warning("%s skipped: %s", self.name, reason)
+            return _each(data, lambda ds: _with_attrs(ds, {f"S_{self.keyword}": "SKIPPED"}))
         record = {f"S_{self.keyword}": "COMPLETE"}
         for reftype, ref in loaded.items():
             if ref is not None:

@@ -49,12 +49,14 @@ def map_pixel_blocks(
     outputs: Sequence[OutputSpec],
     halo: int = 0,
     name: str | None = None,
+    pass_origin: bool = False,
     **kwargs,
 ) -> list[da.Array]:
     """Run ``kernel(*blocks, **kwargs)`` on every pixel block; return one dask array per output.
 
     ``arrays`` all end in the same (y, x) shape; the first array with the most dimensions sets the pixel
     chunking, the others are rechunked to it (numpy arrays, e.g. reference files, are wrapped).
+    With ``pass_origin`` the kernel also gets ``origin=(y0, x0)``, the block's first pixel in the array.
     """
     chunks_yx = _pixel_chunks([a for a in arrays if isinstance(a, da.Array)] or [da.from_array(np.asarray(arrays[0]))])
     inputs = [_as_pixel_chunked(a, chunks_yx) for a in arrays]
@@ -64,8 +66,12 @@ def map_pixel_blocks(
         ]
     single = len(outputs) == 1
 
-    def run_block(*blocks):
-        result = kernel(*blocks, **kwargs)
+    def run_block(*blocks, block_info=None):
+        extra = dict(kwargs)
+        if pass_origin:
+            location = block_info[0]["array-location"]
+            extra["origin"] = (location[-2][0], location[-1][0])
+        result = kernel(*blocks, **extra)
         return (result,) if single and not isinstance(result, tuple) else tuple(result)
 
     ndim = max(a.ndim for a in inputs)

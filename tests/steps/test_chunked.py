@@ -47,3 +47,16 @@ def test_halo_gives_the_same_answer_as_the_whole_array():
     image = rng.normal(size=(17, 13))
     (lazy,) = map_pixel_blocks(_neighbour_max, [da.from_array(image, chunks=(5, 4))], [OutputSpec(float)], halo=1)
     np.testing.assert_array_equal(lazy.compute(scheduler="sync"), _neighbour_max(image))
+
+
+def test_origin_is_the_block_position():
+    image = np.zeros((7, 9))
+
+    def where(block, origin):
+        y0, x0 = origin
+        yy, xx = np.indices(block.shape)
+        return (yy + y0) * 100 + (xx + x0)
+
+    (lazy,) = map_pixel_blocks(where, [da.from_array(image, chunks=(3, 4))], [OutputSpec(float)], pass_origin=True)
+    yy, xx = np.indices(image.shape)
+    np.testing.assert_array_equal(lazy.compute(scheduler="sync"), yy * 100 + xx)

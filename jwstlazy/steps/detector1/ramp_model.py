@@ -57,3 +57,23 @@ def with_arrays(ds: xr.Dataset, **arrays: da.Array) -> xr.Dataset:
         else:
             raise KeyError(name)
     return out
+
+
+def reference_array(reference: xr.Dataset, extension: str, dtype: type) -> np.ndarray:
+    """A reference file's extension as a C-contiguous numpy array of ``dtype`` (already cut to the subarray)."""
+    if extension not in reference:
+        raise JwstLazyInputError(
+            "reference file lacks an extension",
+            path=reference.attrs.get("filename"),
+            where=extension,
+            expected=f"a {extension} extension",
+        )
+    return np.ascontiguousarray(np.asarray(reference[extension].values), dtype=dtype)
+
+
+def integer_keyword(ds: xr.Dataset, name: str, default: int | None = None) -> int:
+    """Header keyword ``name`` as an int; a missing one (without default) names the file and keyword."""
+    value = ds.attrs.get(name, default)
+    if value is None:
+        raise JwstLazyInputError("missing keyword", path=ds.attrs.get("filename"), where=name, expected="an integer")
+    return int(value)

@@ -1,0 +1,88 @@
+"""jump: flag cosmic-ray jumps with the two-point difference method (stcal 1.20 semantics)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from jwstlazy.datamodels.dqflags import DO_NOT_USE
+from jwstlazy.kernels.jump import detect_jumps
+from jwstlazy.steps.base import Step, StepParameters
+from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
+from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
+
+
+class JumpStep(Step):
+    """Flag JUMP_DET on groups after outlying first differences (see docs/steps/jump.md).
+
+    The exposure-level inputs of stcal's regime choice (groups flagged DO_NOT_USE everywhere) are a small
+    reduction broadcast to every chunk; neighbour flagging uses a one-pixel halo.
+    """
+
+    name = "jump"
+    keyword = "JUMP"
+    reference_types = ("gain", "readnoise")
+    reference_keywords = {"readnoise": "READNO"}
+
+    @dataclasses.dataclass
+    class Parameters(StepParameters):
+        rejection_threshold: float = 4.0
+        three_group_rejection_threshold: float = 6.0
+        four_group_rejection_threshold: float = 5.0
+        maximum_cores: str = "1"  # accepted for compatibility; parallelism comes from the dask scheduler
+        flag_4_neighbors: bool = True
+        max_jump_to_flag_neighbors: float = 1000.0
+        min_jump_to_flag_neighbors: float = 10.0
+        after_jump_flag_dn1: float = 0.0
+        after_jump_flag_time1: float = 0.0
+        after_jump_flag_dn2: float = 0.0
+        after_jump_flag_time2: float = 0.0
+        minimum_groups: int = 3
+        min_diffs_single_pass: int = 10
+        minimum_sigclip_groups: int = 100
+        only_use_ints: bool = True
+
+    def process(self, ds: xr.Dataset, references) -> xr.Dataset:
+        ramp = as_ramp(ds)
+        p = self.parameters
+        gain = reference_array(references["gain"], "SCI", np.float32)
+        readnoise = reference_array(references["readnoise"], "SCI", np.float32)
+        tgroup = float(ramp.attrs.get("TGROUP", 0.0)) or 1.0
+        sci, groupdq, pixeldq = pixel_array(ramp, "SCI"), pixel_array(ramp, "GROUPDQ"), pixel_array(ramp, "PIXELDQ")
+        fully_flagged = da.all((groupdq & DO_NOT_USE) != 0, axis=(2, 3))
+        fully_flagged_planes = da.broadcast_to(fully_flagged[..., None, None], sci.shape)
+        options = dict(
+            nframes=integer_keyword(ramp, "NFRAMES", 1),
+            rejection_threshold=p.rejection_threshold,
+            three_group_rejection_threshold=p.three_group_rejection_threshold,
+            four_group_rejection_threshold=p.four_group_rejection_threshold,
+            flag_4_neighbors=p.flag_4_neighbors,
+            max_jump_to_flag_neighbors=p.max_jump_to_flag_neighbors,
+            min_jump_to_flag_neighbors=p.min_jump_to_flag_neighbors,
+            after_jump_flag_dn1=p.after_jump_flag_dn1,
+            after_jump_flag_n1=int(p.after_jump_flag_time1 // tgroup),
+            after_jump_flag_dn2=p.after_jump_flag_dn2,
+            after_jump_flag_n2=int(p.after_jump_flag_time2 // tgroup),
+            minimum_groups=p.minimum_groups,
+            min_diffs_single_pass=p.min_diffs_single_pass,
+            minimum_sigclip_groups=p.minimum_sigclip_groups,
+            only_use_ints=p.only_use_ints,
+            gain_median=float(np.nanmedian(gain)),
+        )
+
+        def detect_block(data, gdq, pdq, gain_block, rn_block, flagged_planes):
+            flagged = np.ascontiguousarray(flagged_planes[:, :, 0, 0])
+            result = detect_jumps(data, gdq, pdq, gain_block, rn_block, fully_flagged=flagged, **options)
+            return result.groupdq, result.pixeldq
+
+        groupdq, pixeldq = map_pixel_blocks(
+            detect_block,
+            [sci, groupdq, pixeldq, gain, readnoise, fully_flagged_planes],
+            [OutputSpec(np.uint8, sci.shape[:2]), OutputSpec(np.uint32)],
+            halo=1 if p.flag_4_neighbors else 0,
+            name="jump",
+        )
+        return with_arrays(ramp, GROUPDQ=groupdq, PIXELDQ=pixeldq)

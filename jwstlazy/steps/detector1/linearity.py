@@ -1,0 +1,45 @@
+"""linearity: correct the classical non-linearity with the LINEARITY polynomial."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import xarray as xr
+
+from jwstlazy.kernels.linearity import correct_linearity
+from jwstlazy.steps.base import Step, StepParameters
+from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
+from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
+
+
+class LinearityStep(Step):
+    """Corrected = sum_i c_i F**i per pixel; unusable coefficients give the identity and NO_LIN_CORR."""
+
+    name = "linearity"
+    keyword = "LINEAR"
+    reference_types = ("linearity",)
+
+    @dataclasses.dataclass
+    class Parameters(StepParameters):
+        pass
+
+    def process(self, ds: xr.Dataset, references) -> xr.Dataset:
+        ramp = as_ramp(ds)
+        reference = references["linearity"]
+        coeffs = reference_array(reference, "COEFFS", np.float32)
+        lin_dq = reference_array(reference, "DQ", np.uint32)
+        nframes = integer_keyword(ramp, "NFRAMES", 1)
+        inverse = reference_array(reference, "INV_COEFFS", np.float32) if "INV_COEFFS" in reference else None
+        sci = pixel_array(ramp, "SCI")
+        arrays = [sci, pixel_array(ramp, "GROUPDQ"), pixel_array(ramp, "PIXELDQ"), coeffs, lin_dq]
+        if inverse is not None and nframes > 1:
+            arrays.append(inverse)
+
+        def correct_block(data, gdq, pdq, c, ldq, inv=None):
+            return correct_linearity(data, gdq, pdq, c, ldq, inverse_coeffs=inv, nframes=nframes)
+
+        sci, pixeldq = map_pixel_blocks(
+            correct_block, arrays, [OutputSpec(np.float32, sci.shape[:2]), OutputSpec(np.uint32)], name="linearity"
+        )
+        return with_arrays(ramp, SCI=sci, PIXELDQ=pixeldq)

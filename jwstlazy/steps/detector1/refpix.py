@@ -1,0 +1,169 @@
+"""refpix: subtract the reference-pixel signal (amplifier offsets, odd/even columns, side-pixel 1/f).
+
+The statistics need whole amplifiers, so the step is a small REDUCTION over the reference strips (one task
+per exposure, reading only the 4-pixel borders) followed by a per-chunk APPLY (see kernels/refpix.py and
+docs/steps/refpix.md). Near-IR work happens in detector orientation (FASTAXIS/SLOWAXIS); MIRI uses its side
+reference columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import dask
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from jwstlazy.datamodels.dqflags import REFERENCE_PIXEL
+from jwstlazy.kernels.orientation import (
+    detector_column_vector_to_dms,
+    detector_row_vector_to_dms,
+    dms_to_detector,
+    is_transposed,
+)
+from jwstlazy.kernels.refpix import (
+    embed_in_full_frame,
+    full_frame_offsets,
+    single_output_offsets,
+    split_reference_strips,
+    subtract_offsets,
+)
+from jwstlazy.kernels.refpix_miri import miri_reference_offsets, subtract_miri_offsets
+from jwstlazy.steps.base import Step, StepParameters, StepSkipped
+from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
+from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, with_arrays
+
+FULL_FRAME = (2048, 2048)
+MIRI_FULL_SHAPE = (1024, 1032)
+
+
+def _lazy_vectors(function, shape_dtypes, *args, **kwargs) -> list[da.Array]:
+    """Run ``function`` (returning a tuple of small arrays) as one task; one dask array per output."""
+    packed = dask.delayed(function, nout=len(shape_dtypes), pure=True)(*args, **kwargs)
+    return [da.from_delayed(item, shape=shape, dtype=dtype) for item, (shape, dtype) in zip(packed, shape_dtypes)]
+
+
+class RefPixStep(Step):
+    """Reference-pixel correction, near-IR (NIRCam, NIRISS, NIRSpec traditional readout) and MIRI."""
+
+    name = "refpix"
+    keyword = "REFPIX"
+
+    @dataclasses.dataclass
+    class Parameters(StepParameters):
+        odd_even_columns: bool = True
+        use_side_ref_pixels: bool = True
+        side_smoothing_length: int = 11
+        side_gain: float = 1.0
+        odd_even_rows: bool = True
+        siglimit: float = 3.0
+
+    def process(self, ds: xr.Dataset, references) -> xr.Dataset:
+        ramp = as_ramp(ds)
+        if ramp.attrs.get("INSTRUME", "").upper() == "MIRI":
+            return self._miri(ramp)
+        return self._near_infrared(ramp)
+
+    # -- near-IR ---------------------------------------------------------------------------------
+    def _near_infrared(self, ramp: xr.Dataset) -> xr.Dataset:
+        p = self.parameters
+        fast, slow = integer_keyword(ramp, "FASTAXIS"), integer_keyword(ramp, "SLOWAXIS")
+        sci, pixeldq = pixel_array(ramp, "SCI"), pixel_array(ramp, "PIXELDQ")
+        nints, ngroups, ny, nx = sci.shape
+        columns_along_x = not is_transposed(fast)
+        full = (ny, nx) == FULL_FRAME
+        if full or integer_keyword(ramp, "NOUTPUTS", 1) == 4:
+            if not full:
+                sci_full, dq_full = embed_in_full_frame(
+                    sci, pixeldq, integer_keyword(ramp, "SUBSTRT1"), integer_keyword(ramp, "SUBSTRT2"), FULL_FRAME
+                )
+            else:
+                sci_full, dq_full = sci, pixeldq
+            strips = split_reference_strips(dms_to_detector(sci_full, fast, slow))
+            dq_strips = split_reference_strips(dms_to_detector(dq_full, fast, slow))
+            shape = (nints, ngroups, FULL_FRAME[1])
+            column_offsets, row_offsets = _lazy_vectors(
+                full_frame_offsets, [(shape, np.float32), (shape, np.float64)], *strips, *dq_strips,
+                odd_even_columns=p.odd_even_columns, use_side_ref_pixels=p.use_side_ref_pixels,
+                side_smoothing_length=p.side_smoothing_length, side_gain=p.side_gain, siglimit=p.siglimit,
+            )
+            column_offsets = detector_column_vector_to_dms(column_offsets, fast, slow)
+            row_offsets = detector_row_vector_to_dms(row_offsets, fast, slow)
+            if not full:  # cut the full-frame vectors to the subarray along their DMS axes
+                x0, y0 = integer_keyword(ramp, "SUBSTRT1") - 1, integer_keyword(ramp, "SUBSTRT2") - 1
+                col_range, row_range = ((x0, nx), (y0, ny)) if columns_along_x else ((y0, ny), (x0, nx))
+                column_offsets = column_offsets[..., col_range[0]: col_range[0] + col_range[1]]
+                row_offsets = row_offsets[..., row_range[0]: row_range[0] + row_range[1]]
+        else:
+            has_reference = da.any((pixeldq & REFERENCE_PIXEL) != 0)
+            det_sci, det_dq = dms_to_detector(sci, fast, slow), dms_to_detector(pixeldq, fast, slow)
+            column_origin = self._detector_column_origin(ramp, fast, slow)
+            n_det_columns = det_sci.shape[-1]
+            (column_offsets,) = _lazy_vectors(
+                _single_output_or_zero, [((nints, ngroups, n_det_columns), np.float32)], det_sci, det_dq,
+                has_reference, column_origin=column_origin, odd_even_columns=p.odd_even_columns, siglimit=p.siglimit,
+            )
+            column_offsets = detector_column_vector_to_dms(column_offsets, fast, slow)
+            row_offsets = None
+        return with_arrays(ramp, SCI=_apply_offsets(sci, column_offsets, row_offsets, columns_along_x))
+
+    @staticmethod
+    def _detector_column_origin(ramp: xr.Dataset, fast: int, slow: int) -> int:
+        """Full-frame detector column of the subarray's first detector column (sets odd/even parity)."""
+        ny, nx = ramp["SCI"].shape[-2:]
+        x0, y0 = integer_keyword(ramp, "SUBSTRT1") - 1, integer_keyword(ramp, "SUBSTRT2") - 1
+        start, size = (x0, nx) if not is_transposed(fast) else (y0, ny)
+        return start if fast > 0 else FULL_FRAME[1] - (start + size)
+
+    # -- MIRI -----------------------------------------------------------------------------------
+    def _miri(self, ramp: xr.Dataset) -> xr.Dataset:
+        sci, pixeldq = pixel_array(ramp, "SCI"), pixel_array(ramp, "PIXELDQ")
+        nints, ngroups, ny, nx = sci.shape
+        if (ny, nx) != MIRI_FULL_SHAPE:
+            raise StepSkipped("MIRI subarrays have no side reference columns to use")
+        (offsets,) = _lazy_vectors(
+            miri_reference_offsets, [((nints, ngroups, 4, 2), np.float32)],
+            sci[..., :4], sci[..., -4:], pixeldq[:, :4], pixeldq[:, -4:],
+            odd_even_rows=self.parameters.odd_even_rows, siglimit=self.parameters.siglimit,
+        )
+        offsets = da.broadcast_to(offsets[..., None, None], offsets.shape + (ny, nx)).rechunk(
+            (-1, -1, -1, -1) + sci.chunks[-2:]
+        )
+
+        def apply_block(data, offsets_block, origin):
+            return subtract_miri_offsets(data, np.ascontiguousarray(offsets_block[..., 0, 0]), *origin)
+
+        (corrected,) = map_pixel_blocks(
+            apply_block, [sci, offsets], [OutputSpec(np.float32, sci.shape[:2])], pass_origin=True, name="refpix_miri"
+        )
+        return with_arrays(ramp, SCI=corrected)
+
+
+def _single_output_or_zero(det_sci, det_dq, has_reference, column_origin, odd_even_columns, siglimit):
+    """One-output subarray offsets, or zeros when the subarray holds no reference pixel."""
+    if not has_reference:
+        return (np.zeros(det_sci.shape[:2] + det_sci.shape[-1:], np.float32),)
+    return (single_output_offsets(det_sci, det_dq, column_origin, odd_even_columns=odd_even_columns, siglimit=siglimit),)
+
+
+def _apply_offsets(sci: da.Array, column_offsets: da.Array, row_offsets: da.Array | None, columns_along_x: bool):
+    """Subtract per-column (and per-row) offset vectors from every pixel block of ``sci``."""
+    nints, ngroups, ny, nx = sci.shape
+    arrays = [sci, _broadcast_vector(column_offsets, columns_along_x, sci)]
+    if row_offsets is not None:
+        arrays.append(_broadcast_vector(row_offsets, not columns_along_x, sci))
+
+    def apply_block(data, columns, rows=None):
+        column_vector = columns[:, :, 0, :] if columns_along_x else columns[:, :, :, 0]
+        row_vector = None if rows is None else (rows[:, :, :, 0] if columns_along_x else rows[:, :, 0, :])
+        return subtract_offsets(data, column_vector, row_vector, columns_along_x)
+
+    (corrected,) = map_pixel_blocks(apply_block, arrays, [OutputSpec(np.float32, (nints, ngroups))], name="refpix")
+    return corrected
+
+
+def _broadcast_vector(vector: da.Array, along_x: bool, like: da.Array) -> da.Array:
+    """A (nints, ngroups, n) vector seen as a (nints, ngroups, ny, nx) array without copying it."""
+    expanded = vector[..., None, :] if along_x else vector[..., :, None]
+    return da.broadcast_to(expanded, like.shape)
