@@ -1,0 +1,27 @@
+"""Realistic synthetic JWST exposures with truth, matching CRDS-format reference files, and programs.
+
+- :func:`simulate_exposure` (an :class:`ExposureConfig`) -> ``(uncal xarray.Dataset, Truth)``
+- :func:`write_reference_files` (detector, folder) -> {reftype: path}
+- :func:`simulate_program` (scenario, folder) -> paths of uncal files, references, truth, associations;
+  :func:`list_scenarios` names the scenarios.
+Physics, units and conventions are documented in the modules: ``ramps`` (ramp model), ``cosmic_rays``,
+``correlated_noise``, ``calibration`` (per-pixel detector truths), ``scene`` and ``filters`` (flux
+conversion), ``pointing`` (attitude convention), ``headers`` (time keywords), ``truth``.
+"""
+
+from __future__ import annotations
+
+from jwstlazy.simulate.detectors import DETECTORS, Detector, get_detector
+from jwstlazy.simulate.exposure import ExposureConfig, exposure_basename, simulate_exposure
+from jwstlazy.simulate.headers import ExposureId
+from jwstlazy.simulate.pointing import Pointing
+from jwstlazy.simulate.program import SCENARIOS, list_scenarios, simulate_program
+from jwstlazy.simulate.references import write_reference_files
+from jwstlazy.simulate.scene import GALAXY, STAR, Scene, Source, random_field
+from jwstlazy.simulate.truth import Truth, load_truth
+
+__all__ = [
+    "DETECTORS", "GALAXY", "SCENARIOS", "STAR", "Detector", "ExposureConfig", "ExposureId", "Pointing",
+    "Scene", "Source", "Truth", "exposure_basename", "get_detector", "list_scenarios", "load_truth",
+    "random_field", "simulate_exposure", "simulate_program", "write_reference_files",
+]
