@@ -6,6 +6,7 @@ See ``docs/architecture.md`` ("Data models") for the conventions (dims, variable
 from __future__ import annotations
 
 from jwstlazy.datamodels import dqflags
+from jwstlazy.datamodels import schemas_stage2  # noqa: F401  (registers the i2d schema)
 from jwstlazy.datamodels.fits_write import write_fits
 from jwstlazy.datamodels.products import open
 from jwstlazy.datamodels.summary import describe

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import dask.array as da
@@ -32,8 +33,12 @@ from jwstlazy.errors import JwstLazyInputError
 _PRIMARY_HEADER_BYTES = len(fits.PrimaryHDU().header.tostring())
 
 
-def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Write ``ds`` to ``path`` (FITS, official layout); returns the path. Never leaves a partial file."""
+def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
+               extra_hdus: Sequence[fits.BinTableHDU] = ()) -> Path:
+    """Write ``ds`` to ``path`` (FITS, official layout); returns the path. Never leaves a partial file.
+
+    ``extra_hdus`` (e.g. the ``ASDF`` extension holding a gwcs) are written last, as given.
+    """
     path = Path(path)
     check_target(path, overwrite)
     product = ds.attrs.get("product") or product_from_filename(path) or ""
@@ -43,6 +48,7 @@ def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False)
     images = _image_order(ds, schema)
     hdus = [_primary_header(ds, schema, path)] + [_image_header(ds, name, schema, path) for name in images]
     tables = [_table_bytes(ds, table, columns, path) for table, columns in _tables(ds, schema).items()]
+    tables += [_hdu_bytes(hdu) for hdu in extra_hdus]
 
     temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
@@ -152,6 +158,11 @@ def _table_bytes(ds: xr.Dataset, table: str, columns: list[str], path: Path) -> 
         raise JwstLazyInputError(f"cannot build the table ({error})", path, table,
                                  "columns of equal length with numeric or string values") from None  # fmt: skip
     hdu.name = table
+    return _hdu_bytes(hdu)
+
+
+def _hdu_bytes(hdu: fits.BinTableHDU) -> bytes:
+    """Header + data bytes of one extension HDU."""
     buffer = io.BytesIO()
     hdu.writeto(buffer)  # preceded by a minimal primary header, dropped below
     return buffer.getvalue()[_PRIMARY_HEADER_BYTES:]

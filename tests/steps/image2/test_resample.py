@@ -1,0 +1,53 @@
+"""resample (single exposure): flux conservation, WHT/CON, fill values, bad pixels, north-up grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jwstlazy
+from jwstlazy.steps.image2 import AssignWcsStep, FlatFieldStep, PhotomStep, ResampleStep
+
+
+@pytest.fixture(scope="module")
+def cal_and_i2d(exposure):
+    data = jwstlazy.open(exposure.rate)
+    for step in (AssignWcsStep(), FlatFieldStep(), PhotomStep()):
+        data = step.run(data, exposure.references)
+    return data, ResampleStep(tile_size=48).run(data, {})  # several tiles
+
+
+def test_output_products_and_keywords(cal_and_i2d):
+    cal, i2d = cal_and_i2d
+    assert set(i2d.data_vars) == {"SCI", "ERR", "CON", "WHT", "VAR_POISSON", "VAR_RNOISE", "VAR_FLAT"}
+    assert i2d.CON.dtype == np.int32 and i2d.CON.dims == ("plane", "y", "x")
+    assert i2d.attrs["product"] == "i2d" and i2d.attrs["S_RESAMP"] == "COMPLETE"
+    assert i2d.attrs["CTYPE1"] == "RA---TAN" and i2d.attrs["PC2_2"] == pytest.approx(1.0)  # north up
+    assert i2d.attrs["PIXAR_SR"] == pytest.approx(cal.attrs["PIXAR_SR"], rel=0.01)
+
+
+def test_flux_is_conserved_and_empty_pixels_are_filled(cal_and_i2d):
+    cal, i2d = cal_and_i2d
+    cal, i2d = cal.compute(), i2d.compute()
+    cal_flux = np.nansum(cal.SCI.values) * cal.attrs["PIXAR_SR"]
+    i2d_flux = np.nansum(i2d.SCI.values) * i2d.attrs["PIXAR_SR"]
+    assert i2d_flux == pytest.approx(cal_flux, rel=2e-3)
+    empty = i2d.WHT.values == 0
+    assert empty.any() and np.isnan(i2d.SCI.values[empty]).all() and np.isnan(i2d.ERR.values[empty]).all()
+    assert (i2d.CON.values[0][~empty] == 1).all() and (i2d.CON.values[0][empty] == 0).all()
+
+
+def test_weights_are_inverse_read_noise_variance(cal_and_i2d):
+    cal, i2d = cal_and_i2d
+    i2d = i2d.compute()
+    covered = i2d.WHT.values > 0
+    interior = covered & np.roll(covered, 3, 0) & np.roll(covered, -3, 0) & np.roll(covered, 3, 1) & np.roll(covered, -3, 1)
+    expected = 1 / np.nanmedian(cal.VAR_RNOISE.values)
+    assert np.median(i2d.WHT.values[interior]) == pytest.approx(expected, rel=0.05)
+    # one exposure: no averaging of independent pixels, so ERR ~ the input error per unit area
+    assert np.isfinite(i2d.ERR.values[interior]).all()
+
+
+def test_exposure_without_wcs_is_refused(exposure):
+    with pytest.raises(jwstlazy.errors.JwstLazyInputError, match="assign_wcs"):
+        ResampleStep().run(jwstlazy.open(exposure.rate), {})
