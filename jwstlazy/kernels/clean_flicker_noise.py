@@ -1,0 +1,323 @@
+"""clean_flicker_noise: remove 1/f (NIR) or vertical flicker (MIRI) noise from ramps, ``fit_method='median'``.
+
+Matches ``jwst.clean_flicker_noise.clean_flicker_noise.do_correction`` (jwst 3.0, off by default) for ramp input
+with its defaults ``fit_method='median'``, ``background_method='median'`` (or None), ``n_sigma=2``,
+``single_mask=True``, ``fit_histogram=False``, ``mask_science_regions=False``, no flat, no user mask (a user
+mask is simply passed in as ``scene_mask``):
+
+A. Scene mask (``flicker_scene_mask``) from a draft RATE image (upstream runs ramp_fit with default parameters
+   on the step's input): True = background. NaN or exactly 0 rate -> False; then ``clip``: sigma-clipped stats
+   of the masked values (astropy ``sigma_clipped_stats``: 3 sigma, 5 iterations, median centre, population
+   std), pixels below centre - 3 sigma or above centre + ``n_sigma`` sigma -> False.
+B. Per integration i and group difference j (``flicker_fit``, needs WHOLE frames): image = data[j+1] - data[j]
+   (float32, original data); mask = scene mask AND NOT (DO_NOT_USE or JUMP_DET in groupdq[j+1]); NaN -> 0 and
+   masked. No background pixel left: the difference is not cleaned. Otherwise (background 'median'):
+   clip at 3/3 sigma with the "lower half" statistics (values <= centre mirrored about the centre, stats redone),
+   background = median of the masked values (float32), bkg_sub = image - background, clip again at
+   n_sigma/n_sigma (lower half). Stripes: median of the masked bkg_sub values of each line along the axis
+   that is averaged (``axis_to_correct`` 2 -> each row, median over x; 1 -> each column, median over y; MIRI
+   always 1; NIR = |SLOWAXIS|), 0 where no pixel is left; with ``fit_by_channel`` (full-frame NIR only,
+   and only when that axis has 2048 pixels) separately in 4 bands of 512 along the median axis.
+C. Apply (``flicker_apply``, per pixel block): out[0] = data[0]; cleaned differences are accumulated,
+   out[j+1] = out[j] + (((data[j+1] - data[j]) - background) - stripe) + background (float32, NaN propagates
+   to the later groups as upstream); a difference that was not cleaned gives out[j+1] = data[j+1].
+
+Dask split (like ``kernels.refpix``): ``flicker_fit`` is a REDUCTION over one integration's full frames
+(chunks ``{"group": -1, "y": -1, "x": -1}``), returning small arrays (stripes (ngroups-1, nchan, nlines) and
+scalars); ``flicker_apply`` runs on pixel blocks with the stripes cut to the block (``channel_layout`` gives
+the channel of each pixel along the median axis).
+
+Not done: ``fit_method='fft'`` (NSClean), ``background_method='model'`` (photutils Background2D) and
+``'median_image'``, ``fit_histogram``, ``mask_science_regions``, flat division, rate/rateints input.
+Numerics: float64 statistics as upstream; our sums are sequential where numpy's are pairwise, so a pixel
+exactly on a clipping limit can (very rarely) be classed differently.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET
+
+__all__ = ["channel_layout", "flicker_scene_mask", "flicker_fit", "flicker_apply"]
+
+_SIGMA_LIMIT = 3.0
+_MAXITERS = 5
+
+
+def channel_layout(shape: tuple[int, int], axis_to_correct: int, fit_by_channel: bool) -> tuple[int, np.ndarray]:
+    """(n_channels, channel index (int64) of every position along the median axis) for a (ny, nx) frame.
+
+    ``axis_to_correct`` follows upstream: 1 = median over y (one stripe per column), 2 = median over x (one
+    stripe per row). Four 512-pixel channels only with ``fit_by_channel`` and 2048 pixels along that axis.
+    """
+    n_along = shape[axis_to_correct - 1]
+    if fit_by_channel and n_along == 2048:
+        return 4, np.arange(n_along, dtype=np.int64) // 512
+    return 1, np.zeros(n_along, dtype=np.int64)
+
+
+@numba.njit(cache=True)
+def _median_range(s, lo, hi):
+    n = hi - lo
+    if n % 2 == 1:
+        return s[lo + n // 2]
+    return (s[lo + n // 2 - 1] + s[lo + n // 2]) / 2.0
+
+
+@numba.njit(cache=True)
+def _std_range(s, lo, hi):
+    n = hi - lo
+    total = 0.0
+    for k in range(lo, hi):
+        total += s[k]
+    mean = total / n
+    squares = 0.0
+    for k in range(lo, hi):
+        d = s[k] - mean
+        squares += d * d
+    return np.sqrt(squares / n)
+
+
+@numba.njit(cache=True)
+def _clipped_stats_sorted(s):
+    """astropy sigma_clipped_stats(sigma=3, maxiters=5) -> (median, std) of SORTED finite float64 values.
+
+    The kept values are always a contiguous range of the sorted array, so each iteration is a median look-up,
+    one std pass and two binary searches (instead of a selection over the whole array).
+    """
+    lo = 0
+    hi = s.size
+    iteration = 0
+    nchanged = 1
+    while nchanged != 0 and iteration < _MAXITERS and hi > lo:
+        iteration += 1
+        cen = _median_range(s, lo, hi)
+        std = _std_range(s, lo, hi)
+        low = cen - std * _SIGMA_LIMIT
+        high = cen + std * _SIGMA_LIMIT
+        new_lo = lo + np.searchsorted(s[lo:hi], low, side="left")
+        new_hi = lo + np.searchsorted(s[lo:hi], high, side="right")
+        nchanged = (hi - lo) - (new_hi - new_lo)
+        lo = new_lo
+        hi = new_hi
+    if hi <= lo:
+        return np.nan, np.nan
+    return _median_range(s, lo, hi), _std_range(s, lo, hi)
+
+
+@numba.njit(cache=True)
+def _mirror_lower_half(values, center):
+    """Values <= centre (sorted input), mirrored about the centre, returned sorted: (v - c) + c rises with v,
+    (c - v) + c falls with v (rounding is monotonic), and the first set is <= c <= the second."""
+    m = np.searchsorted(values, center, side="right")
+    mirrored = np.empty(2 * m, dtype=np.float64)
+    for j in range(m):
+        mirrored[j] = (values[j] - center) + center
+        mirrored[2 * m - 1 - j] = (center - values[j]) + center
+    return mirrored
+
+
+@numba.njit(cache=True, parallel=True)
+def _clip_mask(image, mask, low, high):
+    ny, nx = image.shape
+    for y in numba.prange(ny):
+        for x in range(nx):
+            v = np.float64(image[y, x])
+            if v < low or v > high:
+                mask[y, x] = False
+
+
+def _clip_to_background(image, mask, sigma_lower, sigma_upper, lower_half_only):
+    """jwst ``clip_to_background`` (fit_histogram False): image (ny, nx) float32/64, mask updated in place.
+
+    Statistics in float64; the sort is NumPy's (several times faster than numba's on millions of values).
+    """
+    values = image[mask].astype(np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return
+    values.sort()
+    center, sigma = _clipped_stats_sorted(values)
+    if lower_half_only:
+        center, sigma = _clipped_stats_sorted(_mirror_lower_half(values, center))
+    _clip_mask(image, mask, center - sigma_lower * sigma, center + sigma_upper * sigma)
+
+
+@numba.njit(cache=True)
+def _median32(values):
+    """Median of a float32 1-D array as numpy computes it for float32 (mean of the middle pair in float32)."""
+    n = values.size
+    s = np.sort(values)
+    if n % 2 == 1:
+        return s[n // 2]
+    return np.float32(np.float32(s[n // 2 - 1] + s[n // 2]) / np.float32(2.0))
+
+
+def flicker_scene_mask(rate: np.ndarray, n_sigma: float = 2.0) -> np.ndarray:
+    """Background mask from a draft rate image.
+
+    rate : (ny, nx) float32 DN/s, whole frame. Returns (ny, nx) bool, True = background pixel.
+    """
+    rate = np.ascontiguousarray(rate, dtype=np.float32)
+    mask = ~(np.isnan(rate) | (rate == 0))
+    if n_sigma > 0:
+        _clip_to_background(rate, mask, _SIGMA_LIMIT, float(n_sigma), False)
+    return mask
+
+
+@numba.njit(cache=True, parallel=True)
+def _difference(first, second, dq, scene_mask):
+    """image = second - first (float32, NaN -> 0) and the mask without NaN, DO_NOT_USE and JUMP_DET pixels."""
+    ny, nx = first.shape
+    image = np.empty((ny, nx), dtype=np.float32)
+    mask = np.empty((ny, nx), dtype=np.bool_)
+    for y in numba.prange(ny):
+        for x in range(nx):
+            v = second[y, x] - first[y, x]
+            good = scene_mask[y, x] and (dq[y, x] & (DO_NOT_USE | JUMP_DET)) == 0
+            if np.isnan(v):
+                v = np.float32(0.0)
+                good = False
+            image[y, x] = v
+            mask[y, x] = good
+    return image, mask
+
+
+@numba.njit(cache=True, parallel=True)
+def _line_medians(image, mask, array_axis, nchan, channel, stripes):
+    """stripes[c, line] = float32 median of the masked values of each line (0 if none) per channel."""
+    nlines = stripes.shape[1]
+    n_along = image.shape[1] if array_axis == 1 else image.shape[0]
+    for line in numba.prange(nlines):
+        buf = np.empty(n_along, dtype=np.float32)
+        for c in range(nchan):
+            m = 0
+            for a in range(n_along):
+                if channel[a] != c:
+                    continue
+                if array_axis == 1:
+                    good = mask[line, a]
+                    v = image[line, a]
+                else:
+                    good = mask[a, line]
+                    v = image[a, line]
+                if good:
+                    buf[m] = v
+                    m += 1
+            stripes[c, line] = _median32(buf[:m]) if m > 0 else np.float32(0.0)
+
+
+def _fit_one(first, second, dq, scene_mask, array_axis, nchan, channel, n_sigma, use_background, stripes):
+    image, mask = _difference(first, second, dq, scene_mask)
+    if not mask.any():
+        return np.float32(0.0), False
+    background = np.float32(0.0)
+    bkg_sub = image
+    if use_background:
+        _clip_to_background(image, mask, _SIGMA_LIMIT, _SIGMA_LIMIT, True)
+        values = image[mask]
+        background = np.float32(np.median(values)) if values.size else np.float32(np.nan)
+        bkg_sub = image - background
+        if n_sigma > 0:
+            _clip_to_background(bkg_sub, mask, n_sigma, n_sigma, True)
+    _line_medians(bkg_sub, mask, array_axis, nchan, channel, stripes)
+    return background, True
+
+
+def flicker_fit(
+    data: np.ndarray,
+    groupdq: np.ndarray,
+    scene_mask: np.ndarray,
+    axis_to_correct: int = 2,
+    fit_by_channel: bool = False,
+    n_sigma: float = 2.0,
+    background_method: str | None = "median",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit the flicker stripes of ONE integration (whole frames).
+
+    Parameters
+    ----------
+    data : (ngroups, ny, nx) float32 DN, whole frame (or whole subarray).
+    groupdq : (ngroups, ny, nx) uint8.
+    scene_mask : (ny, nx) bool, True = background (``flicker_scene_mask`` or a user mask).
+    axis_to_correct : 1 (median over y: MIRI) or 2 (median over x); NIR upstream uses |SLOWAXIS|.
+    fit_by_channel, n_sigma, background_method ('median' or None): upstream names and defaults.
+
+    Returns
+    -------
+    stripes : (ngroups-1, n_channels, n_lines) float32 DN; n_lines = ny (axis 2) or nx (axis 1).
+    background : (ngroups-1,) float32 DN (0 for background_method None).
+    cleaned : (ngroups-1,) bool; False = the difference had no background pixel and is left alone.
+    """
+    if background_method not in ("median", None) and str(background_method).lower() != "none":
+        raise ValueError(f"background_method {background_method!r} is not supported (use 'median' or None)")
+    use_background = background_method == "median"
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    gdq = np.ascontiguousarray(groupdq, dtype=np.uint8)
+    ngroups, ny, nx = data.shape
+    array_axis = int(axis_to_correct) - 1
+    nchan, channel = channel_layout((ny, nx), int(axis_to_correct), fit_by_channel)
+    nlines = ny if array_axis == 1 else nx
+    ndiff = max(ngroups - 1, 0)
+    stripes = np.zeros((ndiff, nchan, nlines), dtype=np.float32)
+    background = np.zeros(ndiff, dtype=np.float32)
+    cleaned = np.zeros(ndiff, dtype=np.bool_)
+    scene_mask = np.ascontiguousarray(scene_mask, dtype=np.bool_)
+    for j in range(ndiff):
+        background[j], cleaned[j] = _fit_one(data[j], data[j + 1], gdq[j + 1], scene_mask, array_axis, nchan,
+                                             channel, float(n_sigma), use_background, stripes[j])
+    return stripes, background, cleaned
+
+
+@numba.njit(cache=True, parallel=True)
+def _apply(data, stripes, channel, background, cleaned, array_axis, out):
+    nints, ngroups, ny, nx = data.shape
+    for y in numba.prange(ny):
+        for i in range(nints):
+            for x in range(nx):
+                out[i, 0, y, x] = data[i, 0, y, x]
+            for j in range(ngroups - 1):
+                bkg = background[i, j]
+                for x in range(nx):
+                    if not cleaned[i, j]:
+                        out[i, j + 1, y, x] = data[i, j + 1, y, x]
+                        continue
+                    if array_axis == 1:
+                        s = stripes[i, j, channel[x], y]
+                    else:
+                        s = stripes[i, j, channel[y], x]
+                    diff = data[i, j + 1, y, x] - data[i, j, y, x]
+                    out[i, j + 1, y, x] = out[i, j, y, x] + (((diff - bkg) - s) + bkg)
+
+
+def flicker_apply(
+    data: np.ndarray,
+    stripes: np.ndarray,
+    channel: np.ndarray,
+    background: np.ndarray,
+    cleaned: np.ndarray,
+    axis_to_correct: int = 2,
+) -> np.ndarray:
+    """Subtract fitted stripes from one pixel block.
+
+    Parameters
+    ----------
+    data : (nints, ngroups, by, bx) float32 DN.
+    stripes : (nints, ngroups-1, n_channels, n_lines) float32, lines cut to the block (by rows for axis 2,
+        bx columns for axis 1).
+    channel : int64 channel index of each block position along the median axis (bx for axis 2, by for 1),
+        cut from ``channel_layout``.
+    background : (nints, ngroups-1) float32.  cleaned : (nints, ngroups-1) bool.
+
+    Returns
+    -------
+    (nints, ngroups, by, bx) float32, new array.
+    """
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    out = np.empty_like(data)
+    _apply(data, np.ascontiguousarray(stripes, dtype=np.float32), np.ascontiguousarray(channel, dtype=np.int64),
+           np.ascontiguousarray(background, dtype=np.float32), np.ascontiguousarray(cleaned, dtype=np.bool_),
+           int(axis_to_correct) - 1, out)
+    return out

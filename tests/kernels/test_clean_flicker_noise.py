@@ -1,0 +1,144 @@
+"""Tests for jwstlazy.kernels.clean_flicker_noise (fit_method='median')."""
+
+import numpy as np
+import pytest
+from astropy.stats import sigma_clipped_stats
+
+from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET
+from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit, flicker_scene_mask
+
+
+def ref_clip(image, mask, lower, upper, lower_half):
+    image = image.astype(np.float64)
+    if not mask.any():
+        return
+    _, center, sigma = sigma_clipped_stats(image, mask=~mask, sigma=3.0)
+    if lower_half:
+        low = image[mask & (image <= center)]
+        _, center, sigma = sigma_clipped_stats(np.concatenate((low - center, center - low)) + center, sigma=3.0)
+    mask[image < center - lower * sigma] = False
+    mask[image > center + upper * sigma] = False
+
+
+def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, background=True):
+    """Slow version with astropy / numpy.ma, following the module docstring."""
+    scene = ~(np.isnan(rate) | (rate == 0))
+    ref_clip(rate, scene, 3.0, n_sigma, False)
+    out = data.copy()
+    ax = axis - 1
+    nchan = 4 if by_channel and data.shape[2 + ax] == 2048 else 1
+    size = data.shape[2 + ax] // nchan
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1] - 1):
+            mask = scene.copy()
+            image = (data[i, j + 1] - data[i, j]).astype(np.float32)
+            mask[(gdq[i, j + 1] & (DO_NOT_USE | JUMP_DET)) > 0] = False
+            nan = np.isnan(image)
+            image[nan] = 0
+            mask[nan] = False
+            if not mask.any():
+                out[i, j + 1] = data[i, j + 1]
+                continue
+            bkg = np.float32(0)
+            sub = image
+            if background:
+                ref_clip(image, mask, 3.0, 3.0, True)
+                bkg = np.nanmedian(image[mask])
+                sub = image - bkg
+                ref_clip(sub, mask, n_sigma, n_sigma, True)
+            corrected = sub.copy()
+            masked = np.ma.array(sub, mask=~mask)
+            for c in range(nchan):
+                sl = (slice(None), slice(c * size, (c + 1) * size)) if ax == 1 else (slice(c * size, (c + 1) * size),)
+                stripes = np.ma.filled(np.ma.median(masked[sl], axis=ax, keepdims=True), 0.0)
+                corrected[sl] = sub[sl] - stripes
+            corrected += bkg
+            corrected[nan] = np.nan
+            out[i, j + 1] = out[i, j] + corrected
+    return out
+
+
+def _case(rng, nints=2, ngroups=5, ny=40, nx=36, axis=2):
+    t = np.arange(ngroups, dtype=np.float32)[None, :, None, None]
+    sky = rng.uniform(1, 3, (ny, nx)).astype(np.float32)
+    sky[10:14, 5:9] += 200  # a source
+    noise_lines = rng.normal(0, 4, (nints, ngroups, ny if axis == 2 else nx)).astype(np.float32)
+    lines = noise_lines[..., :, None] if axis == 2 else noise_lines[..., None, :]
+    data = (1000 + sky * t + rng.normal(0, 2, (nints, ngroups, ny, nx)) + lines).astype(np.float32)
+    data[0, 2, 3, 3] = np.nan
+    gdq = np.zeros(data.shape, np.uint8)
+    gdq[-1, 3, 20:22, :] = JUMP_DET
+    gdq[0, 1, 5, 5] = DO_NOT_USE
+    rate = (sky + rng.normal(0, 0.05, (ny, nx))).astype(np.float32)
+    rate[0, 0] = np.nan
+    return data, gdq, rate
+
+
+def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=1):
+    mask = flicker_scene_mask(rate)
+    fits = [flicker_fit(data[i], gdq[i], mask, axis, by_channel, 2.0, background) for i in range(data.shape[0])]
+    stripes = np.stack([f[0] for f in fits])
+    bkg = np.stack([f[1] for f in fits])
+    ok = np.stack([f[2] for f in fits])
+    nchan, channel = channel_layout(data.shape[2:], axis, by_channel)
+    out = np.empty_like(data)
+    ny = data.shape[2]
+    edges = np.linspace(0, ny, blocks + 1).astype(int)
+    for y0, y1 in zip(edges[:-1], edges[1:]):  # row blocks: stripes cut to the block's lines or channels
+        if axis == 2:
+            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes[..., y0:y1], channel, bkg, ok, axis)
+        else:
+            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes, channel[y0:y1], bkg, ok, axis)
+    return out
+
+
+@pytest.mark.parametrize("axis", [1, 2])
+@pytest.mark.parametrize("background", ["median", None])
+def test_matches_reference(axis, background):
+    data, gdq, rate = _case(np.random.default_rng(axis), axis=axis)
+    got = _run(data, gdq, rate, axis, background=background, blocks=3)
+    want = reference_clean(data, gdq, rate, axis=axis, background=background is not None)
+    np.testing.assert_array_equal(got, want)  # bit-exact here; see the module docstring for the caveat
+    assert np.isnan(got[0, 2:, 3, 3]).all()  # NaN propagates to later groups, as upstream
+
+
+def test_removes_stripes_and_keeps_signal():
+    rng = np.random.default_rng(5)
+    data, gdq, rate = _case(rng, nints=1, ngroups=6, ny=64, nx=64)
+    data[0, 2, 3, 3] = 1000.0
+    out = _run(data, gdq, rate)
+    def row_scatter(ramp):  # scatter of the row medians of the group differences, background region
+        return np.std(np.median(np.diff(ramp, axis=0)[:, 30:, 20:], axis=2), axis=1)
+
+    assert (row_scatter(out[0]) < 0.25 * row_scatter(data[0])).all()  # 1/f rows are gone
+    src = np.diff(out[0], axis=0)[:, 10:14, 5:9].mean()
+    assert abs(src - 202) < 3  # source flux per group kept
+
+
+def test_by_channel_and_unusable_difference():
+    assert channel_layout((2048, 2048), 2, True)[0] == 4 and channel_layout((2048, 100), 2, True)[0] == 1
+    data = np.ones((1, 3, 4, 4), np.float32)
+    gdq = np.zeros(data.shape, np.uint8)
+    gdq[0, 2] = DO_NOT_USE  # no background pixel in difference 1: left alone
+    stripes, bkg, ok = flicker_fit(data[0], gdq[0], np.ones((4, 4), bool))
+    assert list(ok) == [True, False]
+
+
+@pytest.mark.crosscheck
+@pytest.mark.parametrize("axis", [1, 2])
+def test_crosscheck_jwst(monkeypatch, axis):
+    cfn = pytest.importorskip("jwst.clean_flicker_noise.clean_flicker_noise")
+    from stdatamodels.jwst import datamodels
+
+    data, gdq, rate = _case(np.random.default_rng(20 + axis), axis=axis)
+    model = datamodels.RampModel(data=data.copy(), groupdq=gdq.copy(), pixeldq=np.zeros(rate.shape, np.uint32))
+    model.meta.instrument.detector = "MIRIMAGE" if axis == 1 else "NRCA1"
+    model.meta.exposure.type = "MIR_IMAGE" if axis == 1 else "NRC_IMAGE"
+    model.meta.subarray.name = "SUB64"
+    model.meta.subarray.slowaxis = 2
+    rate_model = datamodels.ImageModel(data=rate.copy(), dq=np.zeros(rate.shape, np.uint32))
+    rate_model.meta.exposure.type = model.meta.exposure.type
+    monkeypatch.setattr(cfn, "_make_processed_rate_image", lambda *a, **k: rate_model)
+    result = cfn.do_correction(model)
+    assert result[-1] == "COMPLETE"
+    np.testing.assert_allclose(_run(data, gdq, rate, axis), result[0].data, rtol=0, atol=1e-3, equal_nan=True)
