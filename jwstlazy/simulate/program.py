@@ -60,8 +60,9 @@ class Scenario:
 
 _FOUR_POINT = ((0.0, 0.0), (1.05, 0.47), (0.55, 1.51), (1.57, 1.02))
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("nircam-imaging", "NIRCam SW F200W, 2 detectors x 4 dithers, stars and galaxies",
-             ("NRCA1", "NRCA2"), "256", "SHALLOW4", 6, dithers=_FOUR_POINT,
+    # SUB320 sits in a detector corner, so it holds reference pixels (as real NIRCam SUB160/320/640 do)
+    Scenario("nircam-imaging", "NIRCam SW F200W SUB320, 2 detectors x 4 dithers, stars and galaxies",
+             ("NRCA1", "NRCA2"), "SUB320", "SHALLOW4", 6, dithers=_FOUR_POINT,
              stars_per_arcmin2=400.0, galaxies_per_arcmin2=1200.0, observation=1),
     Scenario("nircam-full", "NIRCam SW F200W full frames, 2 detectors x 4 dithers, 6 groups",
              ("NRCA1", "NRCA2"), "FULL", "RAPID", 6, dithers=_FOUR_POINT,

@@ -123,7 +123,19 @@ def write_reference_files(
     pixar = {"PIXAR_SR": cal.pixar_sr, "PIXAR_A2": cal.pixar_a2}
     write("area", "Simulated relative pixel area", {"SCI": cut(cal.area)}, **pixar)
     write("photom", "Simulated photometric calibration", {}, {"PHOTOM": _photom_table(det)}, **pixar)
+    written["distortion"] = _write_distortion(det, outdir)
     return written
+
+
+def _write_distortion(det: Detector, outdir: Path) -> Path:
+    """The DISTORTION reference (ASDF) from the detector's SIAF polynomials, as CRDS distributes one."""
+    from jwstlazy.wcs.distortion import siaf_distortion, write_distortion_reference
+    from jwstlazy.wcs.siaf import detector_geometry
+
+    path = outdir / f"jwst_{det.instrument.lower()}_distortion_{det.name.lower()}.asdf"
+    if not path.exists():  # one per detector, whatever the subarray
+        write_distortion_reference(path, siaf_distortion(detector_geometry(det.name)), det.instrument, det.name)
+    return path
 
 
 def write_dark(det: Detector, cal: DetectorCalibration, write, cut, nframes: int, tframe: float,

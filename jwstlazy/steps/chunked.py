@@ -83,7 +83,7 @@ def map_pixel_blocks(
         dtype=object,
         drop_axis=list(range(ndim - 2)) or None,
         meta=np.empty((0, 0), dtype=object),
-        name=name,
+        token=name,  # a readable prefix; dask appends a hash of the inputs
     )
     results = []
     for index, spec in enumerate(outputs):
@@ -108,3 +108,20 @@ def map_pixel_blocks(
 def _pick(packed_block: np.ndarray | tuple, index: int) -> np.ndarray:
     """Item ``index`` of the tuple a kernel returned for one block."""
     return packed_block[index]
+
+
+def delayed_arrays(
+    function: Callable[..., tuple[np.ndarray, ...]],
+    outputs: Sequence[tuple[tuple[int, ...], np.dtype | type]],
+    *args,
+    **kwargs,
+) -> list[da.Array]:
+    """Run ``function(*args, **kwargs)`` as ONE task (a reduction); one dask array per returned array.
+
+    For exposure-level statistics that need whole frames (reference-pixel offsets, 1/f stripes): dask
+    arrays among ``args`` arrive as numpy. ``outputs`` gives each returned array's (shape, dtype).
+    """
+    import dask
+
+    packed = dask.delayed(function, nout=len(outputs), pure=True)(*args, **kwargs)
+    return [da.from_delayed(item, shape=shape, dtype=dtype) for item, (shape, dtype) in zip(packed, outputs)]

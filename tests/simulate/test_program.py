@@ -33,7 +33,7 @@ def test_program_writes_exposures_references_truth(imaging) -> None:
         assert path.exists() and path.name.endswith("_uncal.fits") and path.parent == out
     assert set(written["references"]) == {"NRCA1", "NRCA2"}
     for refs in written["references"].values():
-        assert len(refs) == 10 and all(p.parent == out / "references" for p in refs.values())
+        assert len(refs) == 11 and all(p.parent == out / "references" for p in refs.values())
     ds = datamodels.open(written["uncal"][0])
     assert ds["SCI"].shape == (1, 6, 64, 64) and ds.attrs["READPATT"] == "SHALLOW4"
     truth = load_truth(written["truth"][0])

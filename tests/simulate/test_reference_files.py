@@ -30,7 +30,8 @@ def nircam_refs(tmp_path_factory):
 
 def test_layout_and_keywords(nircam_refs) -> None:
     assert set(nircam_refs) == {"mask", "saturation", "superbias", "linearity", "dark", "gain", "readnoise",
-                                "flat", "area", "photom"}
+                                "flat", "area", "photom", "distortion"}
+    assert nircam_refs.pop("distortion").suffix == ".asdf"  # read by jwstlazy.wcs, checked in tests/wcs
     for reftype, path in nircam_refs.items():
         with fits.open(path) as hdul:
             primary = hdul[0]

@@ -60,3 +60,12 @@ def test_origin_is_the_block_position():
     (lazy,) = map_pixel_blocks(where, [da.from_array(image, chunks=(3, 4))], [OutputSpec(float)], pass_origin=True)
     yy, xx = np.indices(image.shape)
     np.testing.assert_array_equal(lazy.compute(scheduler="sync"), yy * 100 + xx)
+
+
+def test_same_step_name_on_different_inputs_keeps_them_apart():
+    first = da.from_array(np.zeros((4, 4)), chunks=2)
+    second = da.from_array(np.ones((4, 4)), chunks=2)
+    (a,) = map_pixel_blocks(lambda x: x + 1, [first], [OutputSpec(float)], name="step")
+    (b,) = map_pixel_blocks(lambda x: x + 1, [second], [OutputSpec(float)], name="step")
+    got_a, got_b = da.compute(a, b)  # one graph, as the program graph does
+    assert (got_a == 1).all() and (got_b == 2).all()
