@@ -1,0 +1,157 @@
+"""clean_flicker_noise: remove 1/f (near-IR) or vertical flicker (MIRI) noise from ramps (off by default).
+
+``fit_method='median'`` of jwst 3.0, in three lazy passes (see docs/steps/clean_flicker_noise.md):
+
+1. draft rate: :class:`RampFitStep` with default parameters on the step's input (as upstream), then the
+   scene mask (one task on the whole rate image; one per integration with ``single_mask=False``);
+2. a REDUCTION per integration over its full frames: background and per-line stripes of every group
+   difference (``flicker_fit``), small arrays;
+3. an APPLY per pixel block (``flicker_apply``) with the stripes cut to the block.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from jwstlazy.errors import JwstLazyInputError
+from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit, flicker_scene_mask
+from jwstlazy.steps.base import Step, StepParameters, StepSkipped
+from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
+from jwstlazy.steps.detector1.ramp_fit import RampFitStep
+from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, with_arrays
+
+#: Upstream options this implementation does not have, with the value that is supported.
+_UNSUPPORTED = {"autoparam": False, "fit_method": "median", "mask_science_regions": False,
+                "apply_flat_field": False, "fit_histogram": False, "save_mask": False,
+                "save_background": False, "save_noise": False}
+
+
+class CleanFlickerNoiseStep(Step):
+    """Fit and subtract 1/f stripes from every group difference (``fit_method='median'``).
+
+    The draft rate needs the ramp_fit references (gain, readnoise). ``user_mask``: a (ny, nx) array
+    (True = background) or the path of a product whose SCI is the mask; it replaces the draft-rate mask.
+    """
+
+    name = "clean_flicker_noise"
+    keyword = "CLNFNS"
+    reference_types = ("gain", "readnoise")
+    reference_keywords = {"readnoise": "READNO"}
+
+    @dataclasses.dataclass
+    class Parameters(StepParameters):
+        skip: bool = True
+        autoparam: bool = False
+        fit_method: str = "median"
+        fit_by_channel: bool = False
+        background_method: str | None = "median"
+        background_box_size: tuple[int, ...] | None = None
+        mask_science_regions: bool = False
+        apply_flat_field: bool = False
+        n_sigma: float = 2.0
+        fit_histogram: bool = False
+        single_mask: bool = True
+        user_mask: Any = None
+        save_mask: bool = False
+        save_background: bool = False
+        save_noise: bool = False
+
+    def process(self, ds: xr.Dataset, references) -> xr.Dataset:
+        self._check_supported()
+        ramp = as_ramp(ds)
+        p = self.parameters
+        exp_type = str(ramp.attrs.get("EXP_TYPE", "")).upper()
+        miri = exp_type.startswith("MIR")
+        if miri and exp_type != "MIR_IMAGE":
+            raise StepSkipped(f"EXP_TYPE {exp_type} is not supported (MIRI: MIR_IMAGE only)")
+        sci, groupdq = pixel_array(ramp, "SCI"), pixel_array(ramp, "GROUPDQ")
+        nints, ngroups, ny, nx = sci.shape
+        axis = 1 if miri else abs(integer_keyword(ramp, "SLOWAXIS"))
+        by_channel = p.fit_by_channel and not miri and str(ramp.attrs.get("SUBARRAY", "")).upper() == "FULL"
+        background_method = None if str(p.background_method).lower() == "none" else p.background_method
+        masks = self._scene_masks(ramp, references, nints)
+        nchan, channel = channel_layout((ny, nx), axis, by_channel)
+        ndiff, nlines = max(ngroups - 1, 0), (ny if axis == 2 else nx)
+        fits = [
+            delayed_arrays(
+                flicker_fit,
+                [((ndiff, nchan, nlines), np.float32), ((ndiff,), np.float32), ((ndiff,), np.bool_)],
+                sci[i], groupdq[i], masks[min(i, len(masks) - 1)],
+                axis_to_correct=axis, fit_by_channel=by_channel, n_sigma=p.n_sigma,
+                background_method=background_method,
+            )
+            for i in range(nints)
+        ]
+        stripes, background, cleaned = (da.stack([fit[k] for fit in fits]) for k in range(3))
+        per_line = stripes[..., :, None] if axis == 2 else stripes[..., None, :]
+        per_group = (background[..., None, None], cleaned[..., None, None])
+
+        def apply_block(data, stripes_block, background_block, cleaned_block, origin):
+            y0, x0 = origin
+            by, bx = data.shape[-2:]
+            lines = stripes_block[..., :, 0] if axis == 2 else stripes_block[..., 0, :]
+            along = channel[x0: x0 + bx] if axis == 2 else channel[y0: y0 + by]
+            return flicker_apply(data, lines, along, background_block[..., 0, 0], cleaned_block[..., 0, 0], axis)
+
+        (corrected,) = map_pixel_blocks(
+            apply_block,
+            [sci, *(_over_pixels(a, sci) for a in (per_line, *per_group))],
+            [OutputSpec(np.float32, (nints, ngroups))],
+            pass_origin=True,
+            name="clean_flicker_noise",
+        )
+        return with_arrays(ramp, SCI=corrected)
+
+    def _check_supported(self) -> None:
+        p = self.parameters
+        for name, supported in _UNSUPPORTED.items():
+            if getattr(p, name) != supported:
+                raise JwstLazyInputError(f"{name}={getattr(p, name)!r} is not implemented",
+                                         where=f"steps.{self.name}.{name}", expected=repr(supported))
+        if str(p.background_method).lower() not in ("median", "none"):
+            raise JwstLazyInputError(f"background_method={p.background_method!r} is not implemented",
+                                     where=f"steps.{self.name}.background_method", expected="'median' or None")
+
+    def _scene_masks(self, ramp: xr.Dataset, references, nints: int) -> list[da.Array]:
+        """One (ny, nx) background mask (True = background), or one per integration without single_mask."""
+        p = self.parameters
+        shape = ramp["SCI"].shape[-2:]
+        if p.user_mask is not None:
+            return [da.from_array(_user_mask(p.user_mask, shape, ramp.attrs.get("filename")))]
+        draft = RampFitStep().process(ramp, references)
+        if p.single_mask:
+            rates = [draft["rate"]["SCI"].data]
+        else:
+            rates = [draft["rateints"]["SCI"].data[i] for i in range(nints)]
+        return [delayed_arrays(_scene_mask, [(shape, np.bool_)], rate, n_sigma=p.n_sigma)[0] for rate in rates]
+
+
+def _over_pixels(values: da.Array, like: da.Array) -> da.Array:
+    """``values`` (..., 1 or ny, 1 or nx) seen as (..., ny, nx) without copying, chunked by ``like``'s blocks."""
+    leading = values.shape[:-2]
+    spread = da.broadcast_to(values, leading + like.shape[-2:])
+    return spread.rechunk(tuple(-1 for _ in leading) + like.chunks[-2:])
+
+
+def _scene_mask(rate: np.ndarray, n_sigma: float) -> tuple[np.ndarray]:
+    """``flicker_scene_mask`` as a one-output reduction."""
+    return (flicker_scene_mask(rate, n_sigma),)
+
+
+def _user_mask(mask: Any, shape: tuple[int, int], source: Any) -> np.ndarray:
+    """A user's background mask as a (ny, nx) bool array (path of a product with SCI, or array-like)."""
+    if isinstance(mask, (str, os.PathLike)):
+        from jwstlazy.datamodels import open as open_product
+
+        mask = open_product(mask)["SCI"]
+    values = np.asarray(mask).astype(np.bool_)
+    if values.shape != tuple(shape):
+        raise JwstLazyInputError(f"user_mask of shape {values.shape}", path=source,
+                                 where="steps.clean_flicker_noise.user_mask", expected=f"shape {tuple(shape)}")
+    return values

@@ -1,0 +1,98 @@
+"""CleanFlickerNoiseStep: draft rate -> scene mask -> per-line fit on whole frames -> chunked apply."""
+
+import numpy as np
+import pytest
+
+from jwstlazy.errors import JwstLazyInputError
+from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit, flicker_scene_mask
+from jwstlazy.references.crds_format import write_reference_file
+from jwstlazy.steps.detector1 import CleanFlickerNoiseStep, RampFitStep
+from ramp_helpers import assert_several_chunks, build_ramp
+
+SHAPE = (2, 5, 24, 30)  # nints, ngroups, ny, nx
+NIRCAM = dict(INSTRUME="NIRCAM", DETECTOR="NRCA1", EXP_TYPE="NRC_IMAGE", SUBARRAY="SUB24", SLOWAXIS=2,
+              FASTAXIS=-1, TGROUP=10.0, TFRAME=10.0)
+MIRI = dict(NIRCAM, INSTRUME="MIRI", DETECTOR="MIRIMAGE", EXP_TYPE="MIR_IMAGE", SLOWAXIS=1, FASTAXIS=1)
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("refs")
+    header = dict(USEAFTER="2022-01-01T00:00:00", DESCRIP="test", INSTRUME="NIRCAM", DETECTOR="NRCA1",
+                  SUBARRAY="GENERIC")
+    ny, nx = SHAPE[-2:]
+    return {
+        "gain": write_reference_file(folder / "gain.fits", "gain", header, {"SCI": np.full((ny, nx), 2.0, np.float32)}),
+        "readnoise": write_reference_file(folder / "rn.fits", "readnoise", header,
+                                          {"SCI": np.full((ny, nx), 5.0, np.float32)}),
+    }
+
+
+def _striped_ramp(line_axis: int, seed: int = 0):
+    """Sky + two bright sources + 1/f: an offset per line (row for axis 2, column for axis 1) per group."""
+    rng = np.random.default_rng(seed)
+    nints, ngroups, ny, nx = SHAPE
+    rate = np.full((ny, nx), 2.0, np.float32)
+    rate[5:8, 6:9] = 400.0
+    rate[15:18, 20:24] = 900.0
+    t = 10.0 * np.arange(1, ngroups + 1, dtype=np.float32)
+    sci = 1000 + rate * t[None, :, None, None] + rng.normal(0, 8, SHAPE)
+    if line_axis == 2:
+        sci += rng.normal(0, 6, (nints, ngroups, ny, 1))
+    else:
+        sci += rng.normal(0, 6, (nints, ngroups, 1, nx))
+    return sci.astype(np.float32), np.zeros(SHAPE, np.uint8)
+
+
+def _whole_array_result(ramp, sci, gdq, references, axis):
+    """The kernels on whole arrays: draft rate, scene mask, one fit per integration, one apply."""
+    rate = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]["SCI"].values
+    mask = flicker_scene_mask(rate, 2.0)
+    fits = [flicker_fit(sci[i], gdq[i], mask, axis_to_correct=axis) for i in range(SHAPE[0])]
+    stripes, background, cleaned = (np.stack([fit[k] for fit in fits]) for k in range(3))
+    _, channel = channel_layout(SHAPE[-2:], axis, False)
+    return flicker_apply(sci, stripes, channel, background, cleaned, axis), mask
+
+
+def _line_scatter(sci, axis):
+    """Scatter of per-line medians of the group differences (the 1/f stripes)."""
+    diffs = np.diff(sci, axis=1)
+    return np.std(np.median(diffs, axis=-1 if axis == 2 else -2))
+
+
+@pytest.mark.parametrize("attrs, axis", [(NIRCAM, 2), (MIRI, 1)])
+def test_chunked_equals_whole_array_kernels(references, attrs, axis):
+    sci, gdq = _striped_ramp(axis)
+    ramp = build_ramp(sci, gdq, **attrs)
+    out = CleanFlickerNoiseStep(skip=False).run(ramp, references)
+    assert_several_chunks(out["SCI"])
+    expected, mask = _whole_array_result(ramp, sci, gdq, references, axis)
+    np.testing.assert_array_equal(out["SCI"].values, expected)
+    assert not mask[6, 7] and not mask[16, 21] and mask.mean() > 0.8  # sources are masked
+    assert _line_scatter(expected, axis) < 0.4 * _line_scatter(sci, axis)  # stripes removed
+    assert out.attrs["S_CLNFNS"] == "COMPLETE"
+
+
+def test_user_mask_and_per_integration_masks(references):
+    sci, gdq = _striped_ramp(2)
+    ramp = build_ramp(sci, gdq, **NIRCAM)
+    user = np.ones(SHAPE[-2:], bool)
+    user[:, :10] = False
+    out = CleanFlickerNoiseStep(skip=False, user_mask=user).run(ramp, references)
+    fits = [flicker_fit(sci[i], gdq[i], user, axis_to_correct=2) for i in range(SHAPE[0])]
+    stripes, background, cleaned = (np.stack([fit[k] for fit in fits]) for k in range(3))
+    expected = flicker_apply(sci, stripes, np.zeros(SHAPE[-1], np.int64), background, cleaned, 2)
+    np.testing.assert_array_equal(out["SCI"].values, expected)
+    per_int = CleanFlickerNoiseStep(skip=False, single_mask=False).run(ramp, references)
+    assert _line_scatter(per_int["SCI"].values, 2) < 0.4 * _line_scatter(sci, 2)
+
+
+def test_off_by_default_unsupported_modes_and_options(references):
+    sci, gdq = _striped_ramp(2)
+    assert CleanFlickerNoiseStep().run(build_ramp(sci, gdq, **NIRCAM)).attrs["S_CLNFNS"] == "SKIPPED"
+    lrs = CleanFlickerNoiseStep(skip=False).run(build_ramp(sci, gdq, **dict(MIRI, EXP_TYPE="MIR_LRS-FIXEDSLIT")),
+                                                references)
+    assert lrs.attrs["S_CLNFNS"] == "SKIPPED"
+    np.testing.assert_array_equal(lrs["SCI"].values, sci)
+    with pytest.raises(JwstLazyInputError, match="fit_method"):
+        CleanFlickerNoiseStep(skip=False, fit_method="fft").run(build_ramp(sci, gdq, **NIRCAM), references)
