@@ -25,6 +25,8 @@ import xarray as xr
 from astropy.io import fits
 from astropy.table import Table
 
+from jwstlazy.datamodels.asdf_extension import ASDF_EXTENSION_NAME, asdf_extension_hdu
+
 from jwstlazy.datamodels.fits_io import DIMS_KEYWORD, FitsImageTarget, data_bytes_padded, is_header_keyword, storage_of
 from jwstlazy.datamodels.schemas import ProductSchema, is_sci_keyword, product_from_filename, schema_for
 from jwstlazy.datamodels.validate import validate
@@ -37,7 +39,8 @@ def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
                extra_hdus: Sequence[fits.BinTableHDU] = ()) -> Path:
     """Write ``ds`` to ``path`` (FITS, official layout); returns the path. Never leaves a partial file.
 
-    ``extra_hdus`` (e.g. the ``ASDF`` extension holding a gwcs) are written last, as given.
+    ``extra_hdus`` (e.g. the ``ASDF`` extension holding a gwcs) are written last, as given; without an
+    ``ASDF`` extension among them an empty one is added, as official products always have one.
     """
     path = Path(path)
     check_target(path, overwrite)
@@ -48,6 +51,8 @@ def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
     images = _image_order(ds, schema)
     hdus = [_primary_header(ds, schema, path)] + [_image_header(ds, name, schema, path) for name in images]
     tables = [_table_bytes(ds, table, columns, path) for table, columns in _tables(ds, schema).items()]
+    if not any(hdu.name == ASDF_EXTENSION_NAME for hdu in extra_hdus):
+        extra_hdus = (*extra_hdus, asdf_extension_hdu())
     tables += [_hdu_bytes(hdu) for hdu in extra_hdus]
 
     temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"

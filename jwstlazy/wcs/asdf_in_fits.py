@@ -17,8 +17,7 @@ from gwcs import WCS
 
 from jwstlazy.errors import JwstLazyInputError
 
-ASDF_EXTENSION_NAME = "ASDF"
-ASDF_COLUMN_NAME = "ASDF_METADATA"
+from jwstlazy.datamodels.asdf_extension import ASDF_COLUMN_NAME, ASDF_EXTENSION_NAME, asdf_extension_hdu
 
 
 def _merged(base: dict, extra: Mapping) -> dict:
@@ -34,14 +33,8 @@ def _merged(base: dict, extra: Mapping) -> dict:
 
 def wcs_to_asdf_hdu(wcs: WCS, tree_extra: Mapping | None = None) -> fits.BinTableHDU:
     """The ``ASDF`` extension holding ``wcs`` at ``meta.wcs`` (plus ``tree_extra``, merged in)."""
-    import asdf
 
-    tree = _merged({"meta": {"wcs": wcs}}, tree_extra or {})
-    buffer = io.BytesIO()
-    asdf.AsdfFile(tree).write_to(buffer)
-    data = np.frombuffer(buffer.getvalue(), dtype=np.uint8)[None, :]
-    column = fits.Column(name=ASDF_COLUMN_NAME, format=f"{data.shape[1]}B", array=data)
-    return fits.BinTableHDU.from_columns([column], name=ASDF_EXTENSION_NAME)
+    return asdf_extension_hdu(_merged({"meta": {"wcs": wcs}}, tree_extra or {}))
 
 
 def wcs_from_asdf_hdu(hdu: fits.BinTableHDU) -> WCS | None:

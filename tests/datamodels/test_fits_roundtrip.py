@@ -32,7 +32,7 @@ def test_uncal_round_trip_is_exact_and_official_layout(tmp_path, uncal):
     assert opened.attrs["product"] == "uncal" and opened.attrs["filename"] == str(path)
     assert isinstance(opened["SCI"].data, da.Array)
     with fits.open(path) as hdul:
-        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "INT_TIMES"]
+        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "INT_TIMES", "ASDF"]
         assert hdul[0].header["NAXIS"] == 0 and hdul[0].header["DATAMODL"] == "Level1bModel"
         sci = hdul["SCI"].header
         assert (sci["BITPIX"], sci["BZERO"], sci["BUNIT"]) == (16, 32768, "DN")
@@ -50,7 +50,7 @@ def test_rate_and_rateints_round_trip(tmp_path, ints, rate_factory):
     opened = open_product(path)
     assert_same_product(opened, rate)
     with fits.open(path) as hdul:
-        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "ERR", "DQ", "VAR_POISSON", "VAR_RNOISE"]
+        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "ERR", "DQ", "VAR_POISSON", "VAR_RNOISE", "ASDF"]
         assert hdul[0].header["DATAMODL"] == ("ImageModel" if ints is None else "CubeModel")
         assert hdul["DQ"].data.dtype == np.uint32 and hdul["VAR_POISSON"].header["BUNIT"] == "(DN/s)^2"
 
@@ -106,7 +106,7 @@ def test_miri_uncal_with_zeroframe_and_refout(tmp_path, uncal):
     opened = open_product(path)
     assert_same_product(opened, uncal)
     with fits.open(path) as hdul:
-        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "ZEROFRAME", "REFOUT", "INT_TIMES"]
+        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "ZEROFRAME", "REFOUT", "INT_TIMES", "ASDF"]
         assert "DIMNAMES" not in hdul["REFOUT"].header  # schema variables carry no private keywords
 
 
