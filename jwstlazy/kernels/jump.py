@@ -1,0 +1,665 @@
+"""Cosmic-ray jump detection with the two-point difference method (stcal 1.20).
+
+One chunk of ramps (all integrations and groups of a block of pixels) gets JUMP_DET flags on the
+groups that follow an outlying first difference, as ``stcal.jump.jump.detect_jumps_data`` computes
+them (``stcal/jump/twopoint_difference.py``; see ``docs/steps/jump.md``):
+
+1. Work in electrons: data and the CDS read noise times the gain (float32, as stcal). Pixels with
+   a non-positive or NaN gain get DO_NOT_USE|NO_GAIN_VALUE in the pixel DQ. Groups flagged
+   DO_NOT_USE or SATURATED are NaN.
+2. First differences over all integrations; ``median`` = their NaN-median,
+   ``sigma = sqrt(|median| + rn**2 / nframes)`` (NaN where zero).
+3. One of three regimes, chosen from exposure-level counts:
+   - sigma clipping (``nints >= minimum_sigclip_groups`` with ``only_use_ints``, comparing the same
+     difference across integrations; or ``>= minimum_sigclip_groups`` usable groups without it):
+     astropy's sigma clipping at ``rejection_threshold`` (median centre, 5 iterations);
+   - single pass (``>= min_diffs_single_pass`` usable differences per integration):
+     ``|diff - median| / sigma > rejection_threshold``;
+   - iterative otherwise, on absolute differences with a clipped median (>= 4 usable: drop the
+     largest; 3: median; 2: minimum): the largest ratio is flagged if above 4 / 5 / 6 sigma for
+     >= 4 / 3 / 2 usable differences, removed, and the search repeated.
+4. ``flag_4_neighbors``: jumps with ``min < ratio < max`` (ratio against the plain median) also flag
+   the four adjacent pixels' same group unless SATURATED or DO_NOT_USE there.
+5. After-jump flagging: jumps at least ``after_jump_flag_dn1`` (times the median gain) high flag
+   the next ``after_jump_flag_n1`` groups (likewise ``dn2``/``n2``).
+6. JUMP_DET is removed where a group is also DO_NOT_USE or SATURATED.
+
+Neighbour flagging reaches one pixel outside the chunk: call the kernel on chunks with a one-pixel
+halo (``dask.array.map_overlap(depth={y: 1, x: 1}, boundary="none")``) and keep the interior; every
+pixel's own detection does not depend on its neighbours, so the interior is exact. The regime and
+the after-jump threshold depend on the whole exposure: pass ``fully_flagged`` (from
+:func:`fully_flagged_groups`) and ``gain_median`` computed on the whole exposure. Snowballs are
+flagged afterwards by ``jwstlazy.kernels.snowballs.flag_snowballs``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from jwstlazy.datamodels.dqflags import (
+    DO_NOT_USE,
+    JUMP_DET,
+    NO_GAIN_VALUE,
+    SATURATED,
+)
+from jwstlazy.kernels.small_median import column_medians, median_of_first, sort_columns
+
+__all__ = ["JumpResult", "detect_jumps", "fully_flagged_groups"]
+
+#: Group flags that make a group's value unusable (NaN) for the differences.
+UNUSABLE = DO_NOT_USE | SATURATED
+#: Detection regimes.
+REGIME_NONE, REGIME_ITERATIVE, REGIME_SINGLE_PASS, REGIME_SIGMA_CLIP = 0, 1, 2, 3
+#: astropy's default number of sigma-clipping iterations (stcal uses the default).
+SIGMA_CLIP_MAXITERS = 5
+#: Pixels screened together in the vectorised path.
+TILE = 128
+
+
+class JumpResult(NamedTuple):
+    """Flags after jump detection."""
+
+    groupdq: np.ndarray  #: (nints, ngroups, ny, nx) uint8, with JUMP_DET added
+    pixeldq: np.ndarray  #: (ny, nx) uint32, with DO_NOT_USE|NO_GAIN_VALUE where the gain is bad
+    primary_jumps: np.ndarray  #: (ny, nx) int32: JUMP_DET groups before neighbour/after-jump flags
+
+
+def fully_flagged_groups(groupdq: np.ndarray) -> np.ndarray:
+    """(nints, ngroups) bool: groups flagged DO_NOT_USE in every pixel of ``groupdq``.
+
+    stcal chooses the detection regime from these exposure-level counts; compute them on the whole
+    exposure (a cheap reduction) and pass them to :func:`detect_jumps` for every chunk.
+    """
+    return np.all(np.asarray(groupdq) & DO_NOT_USE != 0, axis=(2, 3))
+
+
+def detect_jumps(
+    data: np.ndarray,
+    groupdq: np.ndarray,
+    pixeldq: np.ndarray,
+    gain: np.ndarray,
+    readnoise: np.ndarray,
+    *,
+    nframes: int,
+    rejection_threshold: float = 4.0,
+    three_group_rejection_threshold: float = 6.0,
+    four_group_rejection_threshold: float = 5.0,
+    flag_4_neighbors: bool = True,
+    max_jump_to_flag_neighbors: float = 1000.0,
+    min_jump_to_flag_neighbors: float = 10.0,
+    after_jump_flag_dn1: float = 0.0,
+    after_jump_flag_n1: int = 0,
+    after_jump_flag_dn2: float = 0.0,
+    after_jump_flag_n2: int = 0,
+    minimum_groups: int = 3,
+    min_diffs_single_pass: int = 10,
+    minimum_sigclip_groups: int = 100,
+    only_use_ints: bool = True,
+    fully_flagged: np.ndarray | None = None,
+    gain_median: float | None = None,
+) -> JumpResult:
+    """Flag cosmic-ray jumps in one chunk with the two-point difference method (stcal 1.20).
+
+    Parameters
+    ----------
+    data : (nints, ngroups, ny, nx) float32, DN
+    groupdq : (nints, ngroups, ny, nx) uint8 group DQ flags
+    pixeldq : (ny, nx) uint32 pixel DQ flags
+    gain : (ny, nx) float, e-/DN
+    readnoise : (ny, nx) float, DN, the CDS read noise of the READNOISE reference file
+    nframes : frames averaged per group (NFRAMES)
+    rejection_threshold : sigma threshold with >= 4 usable differences (single pass, sigma clip)
+    three_group_rejection_threshold : threshold with 2 usable differences (a 3-group ramp)
+    four_group_rejection_threshold : threshold with 3 usable differences (a 4-group ramp)
+    flag_4_neighbors, max_jump_to_flag_neighbors, min_jump_to_flag_neighbors : neighbour flagging
+    after_jump_flag_dn1, after_jump_flag_dn2 : DN thresholds for after-jump flagging
+    after_jump_flag_n1, after_jump_flag_n2 : groups flagged after such jumps
+        (the step converts ``after_jump_flag_time*`` with ``int(time // TGROUP)``)
+    minimum_groups : fewer usable groups per integration (and no sigma clipping) skips detection
+    min_diffs_single_pass : usable differences needed for the single-pass regime
+    minimum_sigclip_groups, only_use_ints : when and how sigma clipping is used
+    fully_flagged : (nints, ngroups) bool from :func:`fully_flagged_groups` on the whole exposure;
+        None computes it from this chunk (exact when the chunk is the whole exposure)
+    gain_median : NaN-median of the whole gain array (after-jump thresholds); None: this chunk's
+
+    Returns
+    -------
+    JumpResult with new arrays (inputs are not modified). The kernel runs on numba's current
+    thread count (``numba.set_num_threads``, which is thread-local).
+    """
+    nints, ngroups, ny, nx = data.shape
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    groupdq = np.ascontiguousarray(groupdq, dtype=np.uint8)
+    gain = np.ascontiguousarray(gain, dtype=np.float32)
+    readnoise = np.ascontiguousarray(readnoise, dtype=np.float32)
+    pixeldq = np.array(pixeldq, dtype=np.uint32)
+    pixeldq[~(gain > 0.0)] |= NO_GAIN_VALUE | DO_NOT_USE
+
+    if fully_flagged is None:
+        fully_flagged = fully_flagged_groups(groupdq)
+    regime = _choose_regime(
+        np.asarray(fully_flagged, dtype=bool),
+        minimum_groups=minimum_groups,
+        min_diffs_single_pass=min_diffs_single_pass,
+        minimum_sigclip_groups=minimum_sigclip_groups,
+        only_use_ints=only_use_ints,
+    )
+    if gain_median is None:
+        gain_median = float(np.nanmedian(gain)) if gain.size else 0.0
+    after_jump_e1 = after_jump_flag_dn1 * gain_median
+    after_jump_e2 = after_jump_flag_dn2 * gain_median
+
+    new_groupdq = groupdq.copy()
+    n_words = -(-ngroups // 64) if flag_4_neighbors and regime != REGIME_NONE else 0
+    neighbor_sources = np.empty((nints, n_words, ny, nx), dtype=np.uint64)
+    median_diffs = np.empty((ny, nx), dtype=np.float64)
+    primary_jumps = np.empty((ny, nx), dtype=np.int32)
+    _detect_chunk(
+        data,
+        groupdq,
+        gain,
+        readnoise,
+        float(nframes),
+        regime,
+        bool(only_use_ints),
+        float(rejection_threshold),
+        float(four_group_rejection_threshold),
+        float(three_group_rejection_threshold),
+        float(min_jump_to_flag_neighbors),
+        float(max_jump_to_flag_neighbors),
+        new_groupdq,
+        neighbor_sources,
+        median_diffs,
+        primary_jumps,
+    )
+    if regime == REGIME_SIGMA_CLIP:
+        _unflag_all_jump_planes(new_groupdq, neighbor_sources, primary_jumps)
+    flag_after_jumps = regime != REGIME_NONE and (after_jump_flag_n1 > 0 or after_jump_flag_n2 > 0)
+    if n_words or flag_after_jumps:
+        _flag_neighbors_and_after_jumps(
+            data,
+            gain,
+            new_groupdq,
+            neighbor_sources,
+            median_diffs,
+            flag_after_jumps,
+            float(after_jump_e1),
+            int(after_jump_flag_n1),
+            float(after_jump_e2),
+            int(after_jump_flag_n2),
+        )
+    return JumpResult(new_groupdq, pixeldq, primary_jumps)
+
+
+def _choose_regime(
+    fully_flagged: np.ndarray,
+    *,
+    minimum_groups: int,
+    min_diffs_single_pass: int,
+    minimum_sigclip_groups: int,
+    only_use_ints: bool,
+) -> int:
+    """Detection regime from the exposure-level counts, as ``twopoint_difference.find_crs``."""
+    nints, ngroups = fully_flagged.shape
+    flagged_per_int = fully_flagged.sum(axis=1)
+    total_groups = int(nints * ngroups - flagged_per_int.sum())
+    min_usable_groups = int(ngroups - (flagged_per_int.max() if nints else 0))
+    sigclip_groups = nints if only_use_ints else total_groups
+    if sigclip_groups >= minimum_sigclip_groups:
+        return REGIME_SIGMA_CLIP
+    if min_usable_groups < minimum_groups:
+        return REGIME_NONE
+    if min_usable_groups - 1 >= min_diffs_single_pass:
+        return REGIME_SINGLE_PASS
+    return REGIME_ITERATIVE
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _detect_chunk(
+    data,
+    groupdq,
+    gain,
+    readnoise,
+    nframes,
+    regime,
+    only_use_ints,
+    rejection_threshold,
+    three_diff_threshold,
+    two_diff_threshold,
+    min_neighbor_ratio,
+    max_neighbor_ratio,
+    new_groupdq,
+    neighbor_sources,
+    median_diffs,
+    primary_jumps,
+):
+    """Two-point detection for every pixel (rows over threads).
+
+    ``new_groupdq`` (a copy of the input flags) gets JUMP_DET on detected groups, and loses it
+    where an input group is also DO_NOT_USE or SATURATED (detection never flags such groups).
+    Also written: ``median_diffs`` (e-/group), ``primary_jumps`` (JUMP_DET groups before that
+    clean-up, as stcal counts them) and, when ``neighbor_sources`` has words, one bit per group
+    (bit g % 64 of word g // 64) for jumps whose ratio against the plain median lies strictly
+    between the neighbour thresholds.
+
+    Rows are taken in tiles of TILE pixels. In the iterative and single-pass regimes, pixels with
+    no flags and finite data are first screened together (vectorised over the tile): those whose
+    first search finds no jump are finished there. The others run the per-pixel code.
+    """
+    nints, ngroups, ny, nx = data.shape
+    n_values = nints * max(ngroups - 1, 1)
+    screen = (regime == REGIME_ITERATIVE or regime == REGIME_SINGLE_PASS) and ngroups >= 2
+    for y in numba.prange(ny):
+        diffs = np.empty((nints, ngroups - 1), dtype=np.float64)
+        flags = np.empty((nints, ngroups), dtype=np.uint8)
+        input_flags = np.empty((nints, ngroups), dtype=np.uint8)
+        work = np.empty(n_values, dtype=np.float64)
+        work2 = np.empty(n_values, dtype=np.float64)
+        tile_diffs = np.empty((n_values, TILE), dtype=np.float64)
+        tile_sorted = np.empty((n_values, TILE), dtype=np.float64)
+        tile_values = np.empty((4, TILE), dtype=np.float64)
+        needs_pixel_code = np.ones(TILE, dtype=np.bool_)
+        for x0 in range(0, nx, TILE):
+            n = min(TILE, nx - x0)
+            if screen:
+                _screen_tile(
+                    data, groupdq, gain, readnoise, nframes, regime, rejection_threshold, three_diff_threshold,
+                    two_diff_threshold, y, x0, n, tile_diffs, tile_sorted, tile_values, needs_pixel_code,
+                    neighbor_sources, median_diffs, primary_jumps,
+                )  # fmt: skip
+            for t in range(n):
+                if not (screen and not needs_pixel_code[t]):
+                    _detect_pixel(
+                        data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold,
+                        three_diff_threshold, two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x0 + t,
+                        diffs, flags, input_flags, work, work2, new_groupdq, neighbor_sources, median_diffs,
+                        primary_jumps,
+                    )  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _screen_tile(
+    data, groupdq, gain, readnoise, nframes, regime, rejection_threshold, three_diff_threshold, two_diff_threshold,
+    y, x0, n, tile_diffs, tile_sorted, tile_values, needs_pixel_code, neighbor_sources, median_diffs, primary_jumps,
+):  # fmt: skip
+    """First search of the unflagged pixels of a tile, all at once; finish those without a jump.
+
+    Computes what the per-pixel code computes first (median and sigma; the first iteration's
+    clipped median, or the single-pass ratios) from sorted columns of differences, and clears
+    ``needs_pixel_code[t]`` for unflagged pixels with finite data where no jump is found.
+    """
+    nints, ngroups = data.shape[:2]
+    ndiffs = ngroups - 1
+    n_values = nints * ndiffs
+    for t in range(n):
+        needs_pixel_code[t] = False
+    for i in range(nints):  # branch-free loops over the tile, which the compiler vectorises
+        for g in range(ngroups):
+            flags = groupdq[i, g, y, x0 : x0 + n]
+            for t in range(n):
+                needs_pixel_code[t] |= flags[t] != 0
+        for k in range(ndiffs):
+            earlier = data[i, k, y, x0 : x0 + n]
+            later = data[i, k + 1, y, x0 : x0 + n]
+            row = tile_diffs[i * ndiffs + k]
+            for t in range(n):
+                gain_t = gain[y, x0 + t]
+                difference = np.float64(later[t] * gain_t - earlier[t] * gain_t)
+                row[t] = difference
+                needs_pixel_code[t] |= not np.isfinite(difference)
+    for r in range(n_values):
+        for t in range(n):
+            tile_sorted[r, t] = tile_diffs[r, t]
+    median = tile_values[0]
+    read_var = tile_values[1]
+    sigma = tile_values[2]
+    column_medians(tile_sorted, n_values, n, median)
+    for t in range(n):
+        rn = readnoise[y, x0 + t] * gain[y, x0 + t]  # float32
+        read_var[t] = np.float64(rn * rn) / nframes
+        s = np.sqrt(abs(median[t]) + read_var[t])
+        sigma[t] = np.nan if s == 0.0 else s
+
+    if regime == REGIME_SINGLE_PASS:
+        for r in range(n_values):
+            for t in range(n):
+                if abs(tile_diffs[r, t] - median[t]) / sigma[t] > rejection_threshold:
+                    needs_pixel_code[t] = True
+    else:
+        for r in range(n_values):
+            for t in range(n):
+                tile_sorted[r, t] = abs(tile_diffs[r, t])
+        sort_columns(tile_sorted, n_values, n)
+        if n_values >= 4:
+            threshold = rejection_threshold
+        else:
+            threshold = three_diff_threshold if n_values == 3 else two_diff_threshold
+        for t in range(n):
+            if n_values < 2:
+                continue
+            if n_values == 2:
+                clipped = tile_sorted[0, t]
+            elif n_values == 3:
+                clipped = tile_sorted[1, t]
+            else:  # all copies of the largest are left out
+                kept = n_values
+                while kept > 0 and tile_sorted[kept - 1, t] == tile_sorted[n_values - 1, t]:
+                    kept -= 1
+                if kept == 0:
+                    continue
+                clipped = tile_sorted[(kept - 1) // 2, t]
+                if kept % 2 == 0:
+                    clipped = (clipped + tile_sorted[kept // 2, t]) / 2.0
+            s = np.sqrt(abs(clipped) + read_var[t])
+            if s == 0.0:
+                continue
+            # |float32(v - median)| is largest at one end of the sorted column
+            excess = max(
+                np.float64(abs(np.float32(tile_sorted[0, t] - clipped))),
+                np.float64(abs(np.float32(tile_sorted[n_values - 1, t] - clipped))),
+            )
+            if excess / s > threshold:
+                needs_pixel_code[t] = True
+
+    for t in range(n):
+        if not needs_pixel_code[t]:
+            median_diffs[y, x0 + t] = median[t]
+            primary_jumps[y, x0 + t] = 0
+            for i in range(nints):
+                for w in range(neighbor_sources.shape[1]):
+                    neighbor_sources[i, w, y, x0 + t] = 0
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _detect_pixel(
+    data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
+    two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x, diffs, flags, input_flags, work, work2,
+    new_groupdq, neighbor_sources, median_diffs, primary_jumps,
+):  # fmt: skip
+    """Two-point detection of one pixel (any flags, any regime)."""
+    nints, ngroups = data.shape[:2]
+    ndiffs = ngroups - 1
+    pixel_gain = gain[y, x]
+    for i in range(nints):
+        earlier = np.float32(np.nan)
+        for g in range(ngroups):
+            f = groupdq[i, g, y, x]
+            input_flags[i, g] = f
+            flags[i, g] = f
+            electrons = np.float32(np.nan) if f & UNUSABLE else data[i, g, y, x] * pixel_gain  # float32
+            if g > 0:
+                # numpy: np.diff in float32, then divided by a float64 array of ones
+                diffs[i, g - 1] = np.float64(electrons - earlier)
+            earlier = electrons
+    rn = readnoise[y, x] * pixel_gain  # float32
+    read_var = np.float64(rn * rn) / nframes
+    median = _nan_median(diffs, work)
+    sigma = np.sqrt(abs(median) + read_var)
+    if sigma == 0.0:
+        sigma = np.nan
+    median_diffs[y, x] = median
+
+    if regime == REGIME_ITERATIVE:
+        _flag_iteratively(
+            diffs, read_var, rejection_threshold, three_diff_threshold, two_diff_threshold, flags, work, work2
+        )
+    elif regime == REGIME_SINGLE_PASS:
+        for i in range(nints):
+            for k in range(ndiffs):
+                d = diffs[i, k]
+                if np.isfinite(d) and abs(d - median) / sigma > rejection_threshold:
+                    flags[i, k + 1] |= JUMP_DET
+    elif regime == REGIME_SIGMA_CLIP:
+        _flag_by_sigma_clipping(diffs, input_flags, rejection_threshold, only_use_ints, flags, work, work2)
+
+    n_jumps = 0
+    for i in range(nints):
+        for g in range(ngroups):
+            f = flags[i, g]
+            if f & JUMP_DET:
+                n_jumps += 1
+                if f & UNUSABLE:
+                    f ^= JUMP_DET
+                if f != input_flags[i, g]:
+                    new_groupdq[i, g, y, x] = f
+    primary_jumps[y, x] = n_jumps
+    n_words = neighbor_sources.shape[1]
+    for i in range(nints):
+        for w in range(n_words):
+            bits = np.uint64(0)
+            for g in range(max(1, 64 * w), min(ngroups, 64 * (w + 1))):
+                if flags[i, g] & JUMP_DET:
+                    ratio = abs(diffs[i, g - 1] - median) / sigma
+                    if ratio < max_neighbor_ratio and ratio > min_neighbor_ratio:
+                        bits |= np.uint64(1) << np.uint64(g - 64 * w)
+            neighbor_sources[i, w, y, x] = bits
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _nan_median(diffs, work):
+    """NaN-median of the (nints, ndiffs) ``diffs`` (NaN if none is finite); ``work`` is scratch."""
+    n = 0
+    for i in range(diffs.shape[0]):
+        for k in range(diffs.shape[1]):
+            v = diffs[i, k]
+            if not np.isnan(v):
+                work[n] = v
+                n += 1
+    if n == 0:
+        return np.nan
+    return median_of_first(work, n)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _flag_iteratively(diffs, read_var, threshold_4plus, threshold_3, threshold_2, out, work, work2):
+    """stcal's iterative search for few differences, on one pixel's (nints, ndiffs) ``diffs``.
+
+    Each pass: clipped median of |diff| (>= 4 usable: all copies of the largest dropped; 3: median;
+    2: minimum), ratio = |(|diff| - median)| / sigma, and the largest ratio (all its ties) is
+    flagged and removed when above the threshold for the number of usable differences.
+    """
+    nints, ndiffs = diffs.shape
+    absolute = work2[: nints * ndiffs]
+    n_usable = 0
+    for i in range(nints):
+        for k in range(ndiffs):
+            absolute[i * ndiffs + k] = abs(diffs[i, k])
+            if not np.isnan(diffs[i, k]):
+                n_usable += 1
+    for iteration in range(nints * ndiffs):
+        if n_usable < 2:
+            return
+        median = _clipped_median(absolute, n_usable, work)
+        if iteration > 0:
+            median = np.float64(np.float32(median))  # stcal keeps later medians in float32
+        sigma = np.sqrt(abs(median) + read_var)
+        if sigma == 0.0:
+            return
+        largest_excess = -1.0
+        for v in absolute:
+            if not np.isnan(v):
+                largest_excess = max(largest_excess, np.float64(abs(np.float32(v - median))))
+        # Division by sigma > 0 is monotonic, so this is the largest of stcal's ratios.
+        largest = largest_excess / sigma
+        if n_usable >= 4:
+            threshold = threshold_4plus
+        elif n_usable == 3:
+            threshold = threshold_3
+        else:
+            threshold = threshold_2
+        if not largest > threshold:
+            return
+        for j in range(nints * ndiffs):
+            v = absolute[j]
+            if not np.isnan(v) and np.float64(abs(np.float32(v - median))) / sigma == largest:
+                out[j // ndiffs, j % ndiffs + 1] |= JUMP_DET
+                absolute[j] = np.nan
+                n_usable -= 1
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _clipped_median(absolute, n_usable, work):
+    """stcal's ``calc_med_first_diffs`` for one pixel; ``n_usable`` >= 2 finite values."""
+    largest = -np.inf
+    for v in absolute:
+        if v > largest:  # noqa: PLR1730 - skips NaN, unlike max()
+            largest = v
+    n = 0
+    smallest = np.inf
+    for v in absolute:
+        if np.isnan(v):
+            continue
+        smallest = min(smallest, v)
+        if n_usable >= 4 and v == largest:
+            continue
+        work[n] = v
+        n += 1
+    if n_usable == 2:
+        return smallest
+    if n == 0:
+        return np.nan
+    return median_of_first(work, n)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _flag_by_sigma_clipping(diffs, flags, threshold, only_use_ints, out, work, work2):
+    """Flag differences rejected by astropy's sigma clipping (median centre, std, 5 iterations).
+
+    ``only_use_ints``: each difference index is clipped across integrations; otherwise all of
+    the pixel's differences together. Groups SATURATED or DO_NOT_USE are never flagged.
+    """
+    nints, ndiffs = diffs.shape
+    for column in range(ndiffs if only_use_ints else 1):
+        selected = column if only_use_ints else -1
+        low, high = _sigma_clip_bounds(diffs, selected, threshold, work, work2)
+        for i in range(nints):
+            for k in range(ndiffs):
+                if selected >= 0 and k != selected:
+                    continue
+                d = diffs[i, k]
+                if np.isfinite(d) and (d < low or d > high) and flags[i, k + 1] & UNUSABLE == 0:
+                    out[i, k + 1] |= JUMP_DET
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _sigma_clip_bounds(diffs, column, sigma, kept, scratch):
+    """Final (lower, upper) bounds of astropy's ``sigma_clip(cenfunc='median', stdfunc='std')``
+    on the finite ``diffs[:, column]`` (all of ``diffs`` when ``column`` < 0)."""
+    count = 0
+    for i in range(diffs.shape[0]):
+        for k in range(diffs.shape[1]):
+            v = diffs[i, k]
+            if (column < 0 or k == column) and np.isfinite(v):
+                kept[count] = v
+                count += 1
+    low = np.nan
+    high = np.nan
+    for iteration in range(SIGMA_CLIP_MAXITERS):
+        if count == 0:
+            break
+        scratch[:count] = kept[:count]
+        centre = median_of_first(scratch, count)
+        mean = 0.0
+        for j in range(count):
+            mean += kept[j]
+        mean /= count
+        variance = 0.0
+        for j in range(count):
+            variance += (kept[j] - mean) * (kept[j] - mean)
+        std = np.sqrt(variance / count)
+        low = centre - sigma * std
+        high = centre + sigma * std
+        n_inside = 0
+        for j in range(count):
+            if kept[j] >= low and kept[j] <= high:
+                kept[n_inside] = kept[j]
+                n_inside += 1
+        if n_inside == count:
+            break
+        count = n_inside
+    return low, high
+
+
+def _unflag_all_jump_planes(groupdq: np.ndarray, neighbor_sources: np.ndarray, primary_jumps: np.ndarray) -> None:
+    """stcal's sigma-clipping epilogue: in a group plane where every pixel is JUMP_DET or
+    DO_NOT_USE, pixels flagged exactly JUMP_DET are reset to 0 (evaluated on this chunk)."""
+    planes = np.all(groupdq & (JUMP_DET | DO_NOT_USE) != 0, axis=(2, 3))
+    for i, g in zip(*np.nonzero(planes)):
+        jump_only = groupdq[i, g] == JUMP_DET
+        groupdq[i, g][jump_only] = 0
+        primary_jumps[jump_only] -= 1
+        if neighbor_sources.shape[1]:
+            neighbor_sources[i, g // 64][jump_only] &= ~np.uint64(1 << (g % 64))
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _flag_neighbors_and_after_jumps(
+    data,
+    gain,
+    groupdq,
+    neighbor_sources,
+    median_diffs,
+    flag_after_jumps,
+    after_jump_e1,
+    after_jump_n1,
+    after_jump_e2,
+    after_jump_n2,
+):
+    """Neighbour and after-jump flags, in place.
+
+    A group gets JUMP_DET when it or one of its four neighbours is a neighbour source (bit set in
+    ``neighbor_sources``) and it is not SATURATED or DO_NOT_USE. Then jumps at least
+    ``after_jump_e*`` electrons above the median difference flag the next ``after_jump_n*`` groups
+    (not SATURATED or DO_NOT_USE).
+    """
+    nints, _, ny, nx = groupdq.shape
+    n_words = neighbor_sources.shape[1]
+    for y in numba.prange(ny):
+        for x in range(nx):
+            for i in range(nints):
+                for w in range(n_words):
+                    bits = neighbor_sources[i, w, y, x]
+                    if y > 0:
+                        bits |= neighbor_sources[i, w, y - 1, x]
+                    if y < ny - 1:
+                        bits |= neighbor_sources[i, w, y + 1, x]
+                    if x > 0:
+                        bits |= neighbor_sources[i, w, y, x - 1]
+                    if x < nx - 1:
+                        bits |= neighbor_sources[i, w, y, x + 1]
+                    g = 64 * w
+                    while bits:
+                        if bits & np.uint64(1) and groupdq[i, g, y, x] & UNUSABLE == 0:
+                            groupdq[i, g, y, x] |= JUMP_DET
+                        bits >>= np.uint64(1)
+                        g += 1
+            if flag_after_jumps:
+                _flag_after_jumps(
+                    data, gain, groupdq, median_diffs[y, x], y, x,
+                    after_jump_e1, after_jump_n1, after_jump_e2, after_jump_n2,
+                )  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _flag_after_jumps(data, gain, groupdq, median, y, x, threshold1, n1, threshold2, n2):
+    """Flag the ``n`` groups after jumps whose excess over the median difference is >= threshold."""
+    nints, ngroups = groupdq.shape[:2]
+    g_e = gain[y, x]
+    for i in range(nints):
+        until = -1  # last group to flag
+        for g in range(1, ngroups):
+            f = groupdq[i, g, y, x]
+            if f & JUMP_DET:
+                later = np.float32(np.nan) if f & UNUSABLE else data[i, g, y, x] * g_e
+                f0 = groupdq[i, g - 1, y, x]
+                earlier = np.float32(np.nan) if f0 & UNUSABLE else data[i, g - 1, y, x] * g_e
+                excess = np.float64(later - earlier) - median
+                if excess >= threshold1:
+                    until = max(until, g + n1)
+                if excess >= threshold2:
+                    until = max(until, g + n2)
+            if g <= until and groupdq[i, g, y, x] & UNUSABLE == 0:
+                groupdq[i, g, y, x] |= JUMP_DET
