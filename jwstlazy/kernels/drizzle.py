@@ -18,6 +18,9 @@ Conventions
 * An output TILE is the window ``[x0, x0 + nx_tile) x [y0, y0 + ny_tile)`` of the global output grid;
   ``out_*`` arrays are the tile. Overlap with pixels outside the tile is simply not written, so tiles of a
   mosaic can be drizzled independently (and in parallel) with results identical to one big output.
+  :func:`input_rows_for_tiles` gives, per tile and input row, the input columns that can land on the tile
+  (``drizzle_add(..., input_rows=...)``), so each tile visits only its own input pixels even when the
+  output grid is rotated relative to the detector. ``drizzle_square`` releases the GIL.
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ import numba
 import numpy as np
 
 __all__ = [
+    "blot",
     "drizzle_add",
     "drizzle_square",
-    "blot",
     "input_box_for_tile",
+    "input_rows_for_tile",
+    "input_rows_for_tiles",
     "pixel_overlap_area",
 ]
 
@@ -101,10 +106,8 @@ def _sgarea(x1, y1, x2, y2):
         return 0.0
     m = (y2 - y1) / dx
     c = y1 - m * x1
-    if xlo < 0.0:
-        xlo = 0.0
-    if xhi > 1.0:
-        xhi = 1.0
+    xlo = max(xlo, 0.0)
+    xhi = min(xhi, 1.0)
     ylo = m * xlo + c
     yhi = m * xhi + c
     if ylo <= 0.0 and yhi <= 0.0:
@@ -144,48 +147,6 @@ def _box_overlap(xs, ys, bx, by):
     return abs(a)
 
 
-@numba.njit(cache=True, inline="always")
-def _edge_area(xlo, xhi, sgn, m, minv, c, bx, by):
-    """``_sgarea`` for a precomputed non-vertical edge y = m x + c, x in [xlo, xhi], box corner (bx, by)."""
-    xlo -= bx
-    xhi -= bx
-    if xhi <= 0.0 or xlo >= 1.0:
-        return 0.0
-    c = c + m * bx - by  # line in box coordinates
-    if xlo < 0.0:
-        xlo = 0.0
-    if xhi > 1.0:
-        xhi = 1.0
-    ylo = m * xlo + c
-    yhi = m * xhi + c
-    if ylo <= 0.0 and yhi <= 0.0:
-        return 0.0
-    if ylo >= 1.0 and yhi >= 1.0:
-        return sgn * (xhi - xlo)
-    if ylo >= 0.0 and ylo <= 1.0 and yhi >= 0.0 and yhi <= 1.0:
-        return sgn * 0.5 * (ylo + yhi) * (xhi - xlo)
-    area = 0.0
-    xa = xlo
-    ya = _clamp01(ylo)
-    if m != 0.0:
-        xc0 = -c * minv
-        xc1 = (1.0 - c) * minv
-        if xc0 > xc1:
-            xc0, xc1 = xc1, xc0
-        if xc0 > xlo and xc0 < xhi:
-            yc = _clamp01(m * xc0 + c)
-            area += 0.5 * (ya + yc) * (xc0 - xa)
-            xa = xc0
-            ya = yc
-        if xc1 > xlo and xc1 < xhi:
-            yc = _clamp01(m * xc1 + c)
-            area += 0.5 * (ya + yc) * (xc1 - xa)
-            xa = xc1
-            ya = yc
-    area += 0.5 * (ya + _clamp01(yhi)) * (xhi - xa)
-    return sgn * area
-
-
 @numba.njit(cache=True)
 def pixel_overlap_area(xs, ys, i, j):
     """Exact area (output pixels^2) of the quadrilateral ``xs, ys`` (4,) inside output pixel (x=i, y=j).
@@ -198,7 +159,7 @@ def pixel_overlap_area(xs, ys, i, j):
 # ----------------------------------------------------------------------------------------------------------
 # drizzle: square kernel
 # ----------------------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def drizzle_square(
     data,
     weight,
@@ -214,10 +175,8 @@ def drizzle_square(
     iscale,
     x0,
     y0,
-    in_ystart,
-    in_ystop,
-    in_xstart,
-    in_xstop,
+    row_start,
+    row_stop,
 ):
     """Add one input image onto an output tile with drizzle's square kernel (exact overlap areas).
 
@@ -235,7 +194,8 @@ def drizzle_square(
     pixfrac : float in (0, 1] — linear size of the drop relative to the input pixel.
     iscale : float — data are multiplied by iscale, variances by iscale^2.
     x0, y0 : int — global output coordinates of the tile's pixel [0, 0].
-    in_ystart, in_ystop, in_xstart, in_xstop : int — input pixels processed (python slice bounds).
+    row_start, row_stop : (ny,) int — input pixels processed: columns ``row_start[j] <= i < row_stop[j]`` of
+        each row j (empty where start >= stop), e.g. from :func:`input_rows_for_tiles`.
 
     For each valid input pixel (finite data, finite variances, finite weight > 0, finite corners) with
     drop area J (output pixels^2) and, for each output pixel o it overlaps by area A_o, a = A_o / J:
@@ -258,31 +218,35 @@ def drizzle_square(
     e_hi = np.empty(4)
     e_sg = np.empty(4)
     e_m = np.empty(4)
-    e_minv = np.empty(4)
     e_c = np.empty(4)
+    ovb = np.empty(64)
     # corner offsets in input pixels, counter-clockwise
     cx = (-dh, dh, dh, -dh)
     cy = (-dh, -dh, dh, dh)
     nadded = 0
-    ystart = max(in_ystart, 0)
-    ystop = min(in_ystop, ny)
-    xstart = max(in_xstart, 0)
-    xstop = min(in_xstop, nx)
-    # pixfrac == 1: neighbouring pixels share corners; interpolate each corner once per row pair
+    # pixfrac == 1: neighbouring pixels share corners. Vertex (column c, vertex row r) sits at input
+    # (c - 0.5, r - 0.5); it is interpolated once and kept in buffer r % 2 (stamp = r) for the next row
     # (same arithmetic at the same point, so results are bit-identical to the per-pixel path)
     shared = pixfrac == 1.0
-    nxc = max(xstop - xstart + 1, 1)
-    lo_x = np.empty(nxc)
-    lo_y = np.empty(nxc)
-    hi_x = np.empty(nxc)
-    hi_y = np.empty(nxc)
-    if shared and ystart < ystop:
-        for c in range(nxc):
-            lo_x[c], lo_y[c] = _interp_map(pixmap_x, pixmap_y, xstart + c - 0.5, ystart - 0.5)
-    for j in range(ystart, ystop):
+    nbuf = nx + 1 if shared else 1
+    vx = np.empty((2, nbuf))
+    vy = np.empty((2, nbuf))
+    stamp = np.full((2, nbuf), -1, dtype=np.int64)
+    for j in range(ny):
+        xstart = max(row_start[j], 0)
+        xstop = min(row_stop[j], nx)
+        if xstart >= xstop:
+            continue
+        lo = j % 2
+        hi = 1 - lo
         if shared:
-            for c in range(nxc):
-                hi_x[c], hi_y[c] = _interp_map(pixmap_x, pixmap_y, xstart + c - 0.5, j + 0.5)
+            for c in range(xstart, xstop + 1):
+                if stamp[lo, c] != j:
+                    vx[lo, c], vy[lo, c] = _interp_map(pixmap_x, pixmap_y, c - 0.5, j - 0.5)
+                    stamp[lo, c] = j
+                if stamp[hi, c] != j + 1:
+                    vx[hi, c], vy[hi, c] = _interp_map(pixmap_x, pixmap_y, c - 0.5, j + 0.5)
+                    stamp[hi, c] = j + 1
         for i in range(xstart, xstop):
             d = data[j, i]
             w = weight[j, i]
@@ -296,15 +260,14 @@ def drizzle_square(
             if not ok:
                 continue
             if shared:
-                c = i - xstart
-                xs[0] = lo_x[c]
-                ys[0] = lo_y[c]
-                xs[1] = lo_x[c + 1]
-                ys[1] = lo_y[c + 1]
-                xs[2] = hi_x[c + 1]
-                ys[2] = hi_y[c + 1]
-                xs[3] = hi_x[c]
-                ys[3] = hi_y[c]
+                xs[0] = vx[lo, i]
+                ys[0] = vy[lo, i]
+                xs[1] = vx[lo, i + 1]
+                ys[1] = vy[lo, i + 1]
+                xs[2] = vx[hi, i + 1]
+                ys[2] = vy[hi, i + 1]
+                xs[3] = vx[hi, i]
+                ys[3] = vy[hi, i]
             else:
                 for k in range(4):
                     xs[k], ys[k] = _interp_map(pixmap_x, pixmap_y, i + cx[k], j + cy[k])
@@ -340,7 +303,6 @@ def drizzle_square(
                     continue  # vertical edges add no area
                 m = (ys[kn] - ys[k]) / dx
                 e_m[ne] = m
-                e_minv[ne] = 1.0 / m if m != 0.0 else 0.0
                 e_c[ne] = ys[k] - m * xs[k]
                 if dx > 0.0:
                     e_lo[ne] = xs[k]
@@ -354,12 +316,53 @@ def drizzle_square(
             ds = d * iscale
             wj = w / jaco
             added = False
+            # overlaps of the drop with every output pixel of its box, column by column: each edge is
+            # clipped to the column once, then  int clamp(y - b, 0, 1) dx = G(b) - G(b + 1)  per row, with
+            # G(b) = int max(y - b, 0) dx over the clipped edge (Green's theorem, as _sgarea)
+            nr = jhi - jlo + 1
+            nc = ihi - ilo + 1
+            if nr * nc > ovb.shape[0]:
+                ovb = np.empty(2 * nr * nc)
+            ovb[: nr * nc] = 0.0
+            for q in range(nc):
+                cl = ilo + q - 0.5
+                cr = cl + 1.0
+                for k in range(ne):
+                    xa = max(cl, e_lo[k])
+                    xb = min(cr, e_hi[k])
+                    if xb <= xa:
+                        continue
+                    m = e_m[k]
+                    ya = m * xa + e_c[k]
+                    yb = m * xb + e_c[k]
+                    if ya <= yb:
+                        ymin = ya
+                        ymax = yb
+                    else:
+                        ymin = yb
+                        ymax = ya
+                    wdt = xb - xa
+                    sg = e_sg[k]
+                    ymean = 0.5 * (ya + yb)
+                    half_inv_m = 0.5 / abs(m) if m != 0.0 else 0.0
+                    for r in range(nr):
+                        bl = jlo + r - 0.5
+                        bh = bl + 1.0
+                        if bh <= ymin:
+                            ovb[r * nc + q] += sg * wdt
+                            continue
+                        if bl >= ymax:
+                            break
+                        if bl <= ymin:
+                            g = wdt * (ymean - bl)
+                        else:
+                            g = (ymax - bl) * (ymax - bl) * half_inv_m
+                        if bh < ymax:
+                            g -= (ymax - bh) * (ymax - bh) * half_inv_m
+                        ovb[r * nc + q] += sg * g
             for jj in range(jlo, jhi + 1):
                 for ii in range(ilo, ihi + 1):
-                    ov = 0.0
-                    for k in range(ne):
-                        ov += _edge_area(e_lo[k], e_hi[k], e_sg[k], e_m[k], e_minv[k], e_c[k], ii - 0.5, jj - 0.5)
-                    ov = abs(ov)
+                    ov = abs(ovb[(jj - jlo) * nc + ii - ilo])
                     if ov <= 0.0:
                         continue
                     dow = wj * ov
@@ -384,9 +387,6 @@ def drizzle_square(
                     added = True
             if added:
                 nadded += 1
-        if shared:
-            lo_x, hi_x = hi_x, lo_x
-            lo_y, hi_y = hi_y, lo_y
     return nadded
 
 
@@ -423,6 +423,7 @@ def drizzle_add(
     iscale: float = 1.0,
     tile_origin: tuple[int, int] = (0, 0),
     input_box: tuple[int, int, int, int] | None = None,
+    input_rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> int:
     """Drizzle one input image onto an output tile (square kernel); updates the ``out_*`` arrays in place.
 
@@ -433,7 +434,9 @@ def drizzle_add(
     (ny, nx) arrays (or a (nvar, ny, nx) array), out_variances the matching (nty, ntx) outputs (zeros at
     first), combined with squared weights; iscale multiplies data (variances by iscale**2);
     tile_origin = (y0, x0) global output pixel of out_*[0, 0]; input_box = (ystart, ystop, xstart, xstop)
-    restricts the input pixels processed (the map is still interpolated with all neighbours).
+    restricts the input pixels processed (the map is still interpolated with all neighbours);
+    input_rows = (row_start, row_stop), two (ny,) int arrays, restricts them row by row instead
+    (:func:`input_rows_for_tile`: only the pixels that can land on the tile; takes precedence over input_box).
     Returns the number of input pixels that added weight to the tile.
     """
     data = np.asarray(data)
@@ -468,7 +471,7 @@ def drizzle_add(
             con = con.view(np.uint32)
         elif con.dtype != np.uint32:
             raise ValueError("out_con must be int32 or uint32")
-    var_in, has_var = _as_stack(variances, shape, np.float32, "variances")
+    var_in, _ = _as_stack(variances, shape, np.float32, "variances")
     if isinstance(out_variances, np.ndarray) and out_variances.ndim == 3:
         var_out_list = None
         var_out = out_variances
@@ -479,12 +482,20 @@ def drizzle_add(
         raise ValueError(f"{var_in.shape[0]} variance inputs but {var_out.shape[0]} variance outputs")
     if var_out.shape[1:] != tshape:
         raise ValueError(f"out_variances shape {var_out.shape[1:]} differs from out_sci shape {tshape}")
-    if input_box is None:
-        input_box = (0, shape[0], 0, shape[1])
+    if input_rows is not None:
+        row_start = np.ascontiguousarray(input_rows[0], dtype=np.int64)
+        row_stop = np.ascontiguousarray(input_rows[1], dtype=np.int64)
+        if row_start.shape != (shape[0],) or row_stop.shape != (shape[0],):
+            raise ValueError(f"input_rows: expected two arrays of shape ({shape[0]},)")
+    else:
+        ystart, ystop, xstart, xstop = (0, shape[0], 0, shape[1]) if input_box is None else map(int, input_box)
+        inside = (np.arange(shape[0]) >= ystart) & (np.arange(shape[0]) < ystop)
+        row_start = np.where(inside, xstart, 0).astype(np.int64)
+        row_stop = np.where(inside, xstop, 0).astype(np.int64)
     y0, x0 = tile_origin
     n = drizzle_square(
         data, weight, pixmap_x, pixmap_y, out_sci, out_wht, con, int(input_index % 32),
-        var_in, var_out, float(pixfrac), float(iscale), int(x0), int(y0), *map(int, input_box),
+        var_in, var_out, float(pixfrac), float(iscale), int(x0), int(y0), row_start, row_stop,
     )
     if var_out_list:  # copy back into the caller's separate 2-D arrays
         for k, a in enumerate(var_out_list):
@@ -516,6 +527,61 @@ def input_box_for_tile(pixmap_x, pixmap_y, x0, y0, nty, ntx, margin):
     if yb < 0:
         return 0, 0, 0, 0
     return ya, yb + 1, xa, xb + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def input_rows_for_tiles(pixmap_x, pixmap_y, y_edges, x_edges, margin):
+    """Per row, the input columns worth visiting for every tile of a tiling, in one pass over the map.
+
+    y_edges (nty + 1,), x_edges (ntx + 1,) increasing ints: tile (ty, tx) is the global output window
+    [x_edges[tx], x_edges[tx+1]) x [y_edges[ty], y_edges[ty+1]). Input pixel (j, i) belongs to a tile when
+    its mapped centre lies within ``margin`` output pixels of the tile (``margin`` must exceed the largest
+    drop half-size in output pixels, as for :func:`input_box_for_tile`; NaN centres belong nowhere).
+    Returns rows (nty, ntx, 2, ny) int64: for tile (ty, tx) the pixels of row j to visit are the columns
+    ``rows[ty, tx, 0, j] <= i < rows[ty, tx, 1, j]`` (first and last member + 1; empty rows have
+    start >= stop). Pass ``(rows[ty, tx, 0], rows[ty, tx, 1])`` as ``drizzle_add(..., input_rows=)``.
+    """
+    ny, nx = pixmap_x.shape
+    nty = y_edges.shape[0] - 1
+    ntx = x_edges.shape[0] - 1
+    rows = np.empty((nty, ntx, 2, ny), dtype=np.int64)
+    rows[:, :, 0, :] = nx
+    rows[:, :, 1, :] = 0
+    if nty < 1 or ntx < 1:
+        return rows
+    # pixel centre X belongs to tile column t when lo[t] <= X <= hi[t]
+    xlo = x_edges[:-1] - 0.5 - margin
+    xhi = x_edges[1:] - 0.5 + margin
+    ylo = y_edges[:-1] - 0.5 - margin
+    yhi = y_edges[1:] - 0.5 + margin
+    for j in range(ny):
+        for i in range(nx):
+            X = pixmap_x[j, i]
+            Y = pixmap_y[j, i]
+            if not (X >= xlo[0] and X <= xhi[ntx - 1] and Y >= ylo[0] and Y <= yhi[nty - 1]):
+                continue  # also NaN
+            # first tile column whose upper limit reaches X (hi is increasing), then walk while lo <= X
+            ta = np.searchsorted(xhi, X)
+            sa = np.searchsorted(yhi, Y)
+            for ty in range(sa, nty):
+                if ylo[ty] > Y:
+                    break
+                for tx in range(ta, ntx):
+                    if xlo[tx] > X:
+                        break
+                    rows[ty, tx, 0, j] = min(rows[ty, tx, 0, j], i)
+                    rows[ty, tx, 1, j] = i + 1
+    return rows
+
+
+def input_rows_for_tile(pixmap_x, pixmap_y, x0, y0, nty, ntx, margin):
+    """(row_start, row_stop) (ny,) int64 of the input pixels whose centre maps within ``margin`` output pixels
+    of the tile [x0, x0+ntx) x [y0, y0+nty): per row, a subset of :func:`input_box_for_tile`'s box.
+    """
+    rows = input_rows_for_tiles(np.asarray(pixmap_x, dtype=np.float64), np.asarray(pixmap_y, dtype=np.float64),
+                                np.array([y0, y0 + nty], dtype=np.int64), np.array([x0, x0 + ntx], dtype=np.int64),
+                                float(margin))
+    return rows[0, 0, 0], rows[0, 0, 1]
 
 
 # ----------------------------------------------------------------------------------------------------------

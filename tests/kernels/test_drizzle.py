@@ -8,7 +8,14 @@ plain sums  S = sum w a d / sum w a,  W = sum w a,  V = sum (w a)^2 v / (sum w a
 import numpy as np
 import pytest
 
-from jwstlazy.kernels.drizzle import blot, drizzle_add, input_box_for_tile, pixel_overlap_area
+from jwstlazy.kernels.drizzle import (
+    blot,
+    drizzle_add,
+    input_box_for_tile,
+    input_rows_for_tile,
+    input_rows_for_tiles,
+    pixel_overlap_area,
+)
 
 
 # ------------------------------------------------------------------------------------------------ reference
@@ -123,8 +130,8 @@ def test_overlap_area_matches_clipping_and_sums_to_polygon_area():
         if not all(_turn(quad[k], quad[(k + 1) % 4], quad[(k + 2) % 4]) * _signed(quad) > 0 for k in range(4)):
             continue  # keep convex quads (drizzle drops are convex for smooth maps)
         total = 0.0
-        for j in range(0, 7):
-            for i in range(0, 7):
+        for j in range(7):
+            for i in range(7):
                 a = pixel_overlap_area(xs, ys, i, j)
                 assert a == pytest.approx(ref_overlap(quad, i, j), abs=1e-12)
                 total += a
@@ -297,6 +304,66 @@ def test_tiles_reproduce_the_whole_output_exactly():
         np.testing.assert_allclose(tov[0], ov[0], rtol=1e-12, atol=1e-14)
         assert np.array_equal(tcon, con)
     assert input_box_for_tile(px, py, 500, 500, 10, 10, 2.0) == (0, 0, 0, 0)
+
+
+def test_input_rows_for_tiles_match_a_brute_force_mask():
+    px, py = distorted_map((40, 36), scale=0.9, theta=0.6, k=1e-3)
+    px[3, 5] = np.nan  # unmapped pixels belong to no tile
+    y_edges, x_edges, margin = np.array([0, 17, 45, 60]), np.array([0, 25, 56]), 2.5
+    rows = input_rows_for_tiles(px, py, y_edges, x_edges, margin)
+    assert rows.shape == (3, 2, 2, 40)
+    cols = np.arange(36)
+    for ty in range(3):
+        for tx in range(2):
+            inside = ((px >= x_edges[tx] - 0.5 - margin) & (px <= x_edges[tx + 1] - 0.5 + margin)
+                      & (py >= y_edges[ty] - 0.5 - margin) & (py <= y_edges[ty + 1] - 0.5 + margin))
+            start, stop = rows[ty, tx]
+            for j in range(40):
+                if inside[j].any():
+                    assert (start[j], stop[j]) == (cols[inside[j]].min(), cols[inside[j]].max() + 1)
+                else:
+                    assert start[j] >= stop[j]
+            # the rows are a subset of the bounding box, and much smaller for a rotated map
+            y0, y1, x0, x1 = input_box_for_tile(px, py, x_edges[tx], y_edges[ty], y_edges[ty + 1] - y_edges[ty],
+                                                x_edges[tx + 1] - x_edges[tx], margin)
+            visited = np.clip(stop - start, 0, None)
+            assert visited.sum() <= (y1 - y0) * (x1 - x0)
+            assert (visited[:y0] == 0).all() and (visited[y1:] == 0).all()
+    single = input_rows_for_tile(px, py, 25, 17, 28, 31, margin)
+    assert np.array_equal(single[0], rows[1, 1, 0]) and np.array_equal(single[1], rows[1, 1, 1])
+    empty = input_rows_for_tile(px, py, 500, 500, 10, 10, 2.0)
+    assert (empty[0] >= empty[1]).all()
+
+
+def test_tiles_with_row_ranges_reproduce_the_whole_output():
+    rng = np.random.default_rng(7)
+    shape = (40, 36)
+    px, py = distorted_map(shape, scale=0.9, theta=0.6, k=1e-3)
+    data = rng.normal(5, 1, shape)
+    w = rng.uniform(0.5, 1.5, shape)
+    v = rng.uniform(0.5, 1.5, shape)
+    out_shape = (60, 56)
+    y_edges, x_edges = np.array([0, 17, 45, 60]), np.array([0, 25, 56])
+    for pixfrac in (1.0, 0.6):
+        sci, wht, con, ov = _new(out_shape, 1)
+        drizzle_add(data, w, px, py, sci, wht, con, 3, pixfrac, [v], ov)
+        tsci, twht, tcon, tov = _new(out_shape, 1)
+        rows = input_rows_for_tiles(px, py, y_edges, x_edges, 2.0)
+        visited = 0
+        for ty in range(3):
+            for tx in range(2):
+                (y0, y1), (x0, x1) = y_edges[ty:ty + 2], x_edges[tx:tx + 2]
+                ts, tw, tc, tv = _new((y1 - y0, x1 - x0), 1)
+                drizzle_add(data, w, px, py, ts, tw, tc, 3, pixfrac, [v], tv, tile_origin=(y0, x0),
+                            input_rows=(rows[ty, tx, 0], rows[ty, tx, 1]))
+                visited += np.clip(rows[ty, tx, 1] - rows[ty, tx, 0], 0, None).sum()
+                tsci[y0:y1, x0:x1], twht[y0:y1, x0:x1] = ts, tw
+                tcon[y0:y1, x0:x1], tov[0][y0:y1, x0:x1] = tc, tv[0]
+        np.testing.assert_allclose(twht, wht, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(tsci, sci, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(tov[0], ov[0], rtol=1e-12, atol=1e-14)
+        assert np.array_equal(tcon, con)
+        assert visited < 1.6 * data.size  # each input pixel visited by about one tile, not by all six
 
 
 def test_context_planes_and_high_bit():

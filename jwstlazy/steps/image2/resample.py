@@ -1,9 +1,13 @@
 """The ``resample`` step (single exposure): drizzle a cal image onto a north-up TAN grid → product ``i2d``.
 
-Lazy, tile by tile: the pixel map (every input pixel centre in output pixels, float64) is computed per
-input block from the exposure's gwcs (attr ``wcs``, set by assign_wcs) and the output grid; each output
-tile is one task that drizzles the input pixels landing on it with :func:`jwstlazy.kernels.drizzle.drizzle_add`
-(square kernel, exact overlap areas). As ``jwst.resample`` (jwst 3.0, stcal 1.20) for one image:
+Lazy, tile by tile: one task evaluates the pixel map (every input pixel centre in output pixels, float64)
+from a verified bicubic spline of the exposure's gwcs (attr ``wcs``, set by assign_wcs) composed with the
+output grid (:class:`jwstlazy.wcs.pixmap.PixelMap`, ~1e-8 pixel from the exact transform) and finds, for
+every output tile and input row, the input columns that can land on the tile
+(:func:`jwstlazy.kernels.drizzle.input_rows_for_tiles`); each output tile is one task that drizzles just
+those pixels with :func:`jwstlazy.kernels.drizzle.drizzle_add` (square kernel, exact overlap areas; the
+kernel releases the GIL, so tiles run in parallel on the threads scheduler). As ``jwst.resample``
+(jwst 3.0, stcal 1.20) for one image:
 weights ``ivm`` = 1/VAR_RNOISE (or ``exptime``, or 1) times the DQ mask from ``good_bits``; SCI is the
 weighted mean of the drops; WHT the summed weight; CON one int32 plane with bit 0 set where the image
 contributes; ``fillval`` (NaN) where WHT is 0. Deliberate differences:
@@ -29,11 +33,12 @@ from gwcs import WCS
 
 from jwstlazy.datamodels import dqflags
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.kernels.drizzle import drizzle_add, input_box_for_tile
+from jwstlazy.kernels.drizzle import drizzle_add, input_rows_for_tiles
 from jwstlazy.steps.base import Step, StepParameters
 from jwstlazy.steps.image2.assign_wcs import WCS_ATTR
 from jwstlazy.steps.image2.image_product import pixel_array, require_image
 from jwstlazy.wcs import OutputGrid, footprint, output_grid, s_region
+from jwstlazy.wcs.pixmap import PixelMap
 
 VARIANCES = ("VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
 
@@ -62,19 +67,22 @@ def detector_position_angle(wcs: WCS, shape: tuple[int, int]) -> float:
     return float(start.position_angle(coord.SkyCoord(ra[1], dec[1], unit="deg")).deg)
 
 
-def _pixel_map_block(block: np.ndarray, transform, block_info=None) -> np.ndarray:
+def _pixel_map_block(block: np.ndarray, pixmap: PixelMap, block_info=None) -> np.ndarray:
     """(2, by, bx) float64: output (x, y) of the centres of the input pixels of this block."""
     (y0, y1), (x0, x1) = block_info[None]["array-location"][-2:]
-    y, x = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    out_x, out_y = transform(x, y)
-    return np.stack([out_x, out_y])
+    return pixmap.block(y0, y1, x0, x1)
 
 
-def pixel_map(wcs: WCS, grid: OutputGrid, like: da.Array) -> tuple[da.Array, da.Array]:
+def fit_pixel_map(wcs: WCS, grid: OutputGrid, shape: tuple[int, int]) -> PixelMap:
+    """The (verified, coarse-grid spline) map of input pixel centres of ``wcs`` → pixels of ``grid``."""
+    return PixelMap.fit(wcs.forward_transform | grid.pixel_to_sky().inverse, shape)
+
+
+def pixel_map(wcs: WCS, grid: OutputGrid, like: da.Array, pixmap: PixelMap | None = None) -> tuple[da.Array, da.Array]:
     """Lazy (ny, nx) float64 maps of input pixel centres → output pixels, chunked like ``like``."""
-    transform = wcs.forward_transform | grid.pixel_to_sky().inverse
+    pixmap = fit_pixel_map(wcs, grid, like.shape[-2:]) if pixmap is None else pixmap
     template = da.zeros(like.shape[-2:], dtype=np.float64, chunks=like.chunks[-2:])
-    stacked = template.map_blocks(_pixel_map_block, transform, new_axis=0, chunks=((2,),) + template.chunks,
+    stacked = template.map_blocks(_pixel_map_block, pixmap, new_axis=0, chunks=((2,),) + template.chunks,
                                   dtype=np.float64, meta=np.empty((0, 0, 0)))
     return stacked[0], stacked[1]
 
@@ -94,19 +102,33 @@ def _weight_block(dq: np.ndarray, var_rnoise: np.ndarray, weight_type: str | Non
     return (weight * good).astype(np.float32)
 
 
-def _drizzle_tile(sci, weight, map_x, map_y, variances, origin, tile_shape, pixfrac, fillval):
-    """Drizzle the whole input onto one output tile; returns (SCI, WHT, CON, VAR (nvar, ...)) numpy arrays."""
+def _map_and_rows(pixmap, y_edges, x_edges, margin):
+    """Task (needs no pixels, so it runs while the cal data are computed): the whole pixel map and the row
+    ranges of every tile, ``(map_x, map_y, rows)`` (:func:`input_rows_for_tiles`)."""
+    map_x, map_y = pixmap.block(0, pixmap.shape[0], 0, pixmap.shape[1])
+    return map_x, map_y, input_rows_for_tiles(map_x, map_y, y_edges, x_edges, margin)
+
+
+def _gather_input(sci, weight, variances):
+    """Task: the whole input as contiguous numpy arrays. Every tile task depends on this one result (passing
+    the dask arrays to each tile's ``delayed`` instead would re-run their graph once per tile)."""
+    return np.ascontiguousarray(sci), np.ascontiguousarray(weight), np.ascontiguousarray(variances)
+
+
+def _drizzle_tile(inputs, mapped, index, origin, tile_shape, pixfrac, fillval):
+    """Drizzle the input pixels of ``rows[index]`` onto one output tile; returns (SCI, WHT, CON, VAR) numpy arrays."""
+    sci, weight, variances = inputs
+    map_x, map_y, rows = mapped
     nty, ntx = tile_shape
     out_sci = np.zeros(tile_shape, np.float32)
     out_wht = np.zeros(tile_shape, np.float32)
     out_con = np.zeros((1, nty, ntx), np.int32)
-    out_var = np.zeros((len(variances), nty, ntx), np.float32)
-    margin = 2.0 + 2.0 * pixfrac  # output pixels: more than half of any drop
-    box = input_box_for_tile(map_x, map_y, origin[1], origin[0], nty, ntx, margin)
-    if box[1] > box[0] and box[3] > box[2]:
+    nvar = variances.shape[0]
+    out_var = np.zeros((nvar, nty, ntx), np.float32)
+    start, stop = rows[index][0], rows[index][1]
+    if (stop > start).any():
         drizzle_add(sci, weight, map_x, map_y, out_sci, out_wht, out_con, 0, pixfrac,
-                    np.stack(variances) if variances else (), out_var if variances else (),
-                    1.0, origin, box)
+                    variances if nvar else (), out_var if nvar else (), 1.0, origin, input_rows=(start, stop))
     empty = out_wht == 0
     out_sci[empty] = fillval
     out_var[:, empty] = np.nan
@@ -139,7 +161,7 @@ class ResampleStep(Step):
         rotation: float | None = 0.0  #: PA of the output +y axis, deg (None: detector orientation)
         output_shape: tuple[int, ...] | None = None  #: (nx, ny) as jwst; default: the footprint's box
         crval: tuple[float, ...] | None = None  #: (RA, Dec) deg of the grid's reference point
-        tile_size: int = 4096  #: output pixels per tile side (one task per tile; each tile scans its input box)
+        tile_size: int = 1024  #: output pixels per tile side (one task per tile; each visits only the input pixels landing on it)
 
     def process(self, data: xr.Dataset, references: Mapping[str, xr.Dataset | None]) -> xr.Dataset:
         require_image(data, self.name, ("SCI", "DQ"))
@@ -175,25 +197,35 @@ class ResampleStep(Step):
         """The lazy i2d Dataset of ``data`` drizzled onto ``grid``."""
         p = self.parameters
         sci = pixel_array(data, "SCI")
-        map_x, map_y = pixel_map(wcs, grid, sci)
+        pixmap = fit_pixel_map(wcs, grid, sci.shape[-2:])
         var_rnoise = pixel_array(data, "VAR_RNOISE") if "VAR_RNOISE" in data else da.ones_like(sci)
         exposure_time = float(next((data.attrs[k] for k in ("TMEASURE", "XPOSURE", "EFFEXPTM") if data.attrs.get(k)), 1.0))
         weight = da.map_blocks(_weight_block, pixel_array(data, "DQ"), var_rnoise.rechunk(sci.chunks),
                                p.weight_type, p.good_bits, exposure_time, dtype=np.float32)
         variance_names = [name for name in VARIANCES if name in data]
-        variances = [pixel_array(data, name) for name in variance_names]
+        variances = (da.stack([pixel_array(data, name).rechunk(sci.chunks) for name in variance_names])
+                     if variance_names else np.zeros((0,) + sci.shape[-2:], np.float32))
         fillval = float(p.fillval) if p.fillval.upper() not in ("NAN", "INDEF") else np.nan
+        # margin (output pixels) beyond a tile for input centres: more than half of any drop
+        margin = 2.0 + 2.0 * p.pixfrac
+        if np.isfinite(pixmap.max_output_step):
+            margin = max(margin, 1.0 + p.pixfrac * pixmap.max_output_step)
+        tiles = _tiles(grid.shape, p.tile_size)
+        y_edges = np.array([row[0][0] for row in tiles] + [grid.shape[0]], dtype=np.int64)
+        x_edges = np.array([t[1] for t in tiles[0]] + [grid.shape[1]], dtype=np.int64)
+        mapped = dask.delayed(_map_and_rows, pure=True)(pixmap, y_edges, x_edges, margin)
+        inputs = dask.delayed(_gather_input, pure=True)(sci, weight, variances)
         rows = []
-        for row in _tiles(grid.shape, p.tile_size):
+        for ty, row in enumerate(tiles):
             blocks = []
-            for y0, x0, nty, ntx in row:
+            for tx, (y0, x0, nty, ntx) in enumerate(row):
                 tile = dask.delayed(_drizzle_tile, nout=4, pure=True)(
-                    sci, weight, map_x, map_y, variances, (y0, x0), (nty, ntx), p.pixfrac, fillval)
+                    inputs, mapped, (ty, tx), (y0, x0), (nty, ntx), p.pixfrac, fillval)
                 blocks.append([
                     da.from_delayed(tile[0], (nty, ntx), np.float32),
                     da.from_delayed(tile[1], (nty, ntx), np.float32),
                     da.from_delayed(tile[2], (1, nty, ntx), np.int32),
-                    da.from_delayed(tile[3], (len(variances), nty, ntx), np.float32),
+                    da.from_delayed(tile[3], (len(variance_names), nty, ntx), np.float32),
                 ])
             rows.append(blocks)
         out_sci, out_wht = (da.block([[b[k] for b in row] for row in rows]) for k in (0, 1))

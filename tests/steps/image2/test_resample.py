@@ -51,3 +51,41 @@ def test_weights_are_inverse_read_noise_variance(cal_and_i2d):
 def test_exposure_without_wcs_is_refused(exposure):
     with pytest.raises(jwstlazy.errors.JwstLazyInputError, match="assign_wcs"):
         ResampleStep().run(jwstlazy.open(exposure.rate), {})
+
+
+def test_tiles_and_the_spline_pixel_map_reproduce_one_exact_tile(cal_and_i2d, monkeypatch):
+    from jwstlazy.steps.image2 import resample
+    from jwstlazy.wcs.pixmap import PixelMap
+
+    cal, tiled = cal_and_i2d
+    tiled = tiled.compute()
+    monkeypatch.setattr(resample, "fit_pixel_map",  # the exact gwcs at every pixel, as before PixelMap
+                        lambda wcs, grid, shape: PixelMap(wcs.forward_transform | grid.pixel_to_sky().inverse,
+                                                          tuple(shape)))
+    exact = ResampleStep(tile_size=4096).run(cal, {}).compute()
+    assert tiled.SCI.shape == exact.SCI.shape
+    for name in ("SCI", "WHT", "VAR_RNOISE", "ERR"):
+        a, b = tiled[name].values, exact[name].values
+        assert np.array_equal(np.isnan(a), np.isnan(b))
+        ok = ~np.isnan(b) & (exact.WHT.values > 1e-3 * np.nanmax(exact.WHT.values))  # not the edge slivers
+        np.testing.assert_allclose(a[ok], b[ok], rtol=1e-6)
+    assert np.array_equal(tiled.CON.values, exact.CON.values)
+
+
+def test_lazy_pixel_map_is_the_fitted_spline_map(cal_and_i2d):
+    from jwstlazy.steps.image2 import resample
+
+    cal, _ = cal_and_i2d
+    step = ResampleStep()
+    wcs = cal.attrs["wcs"]
+    grid = step.grid(cal, wcs)
+    sci = resample.pixel_array(cal, "SCI").rechunk((17, 23))
+    map_x, map_y = resample.pixel_map(wcs, grid, sci)
+    assert map_x.chunks == sci.chunks
+    fitted = resample.fit_pixel_map(wcs, grid, sci.shape)
+    expected = fitted.block(0, sci.shape[0], 0, sci.shape[1])
+    np.testing.assert_array_equal(map_x.compute(), expected[0])
+    np.testing.assert_array_equal(map_y.compute(), expected[1])
+    gx, gy = np.meshgrid(np.arange(sci.shape[1], dtype=float), np.arange(sci.shape[0], dtype=float))
+    exact = (wcs.forward_transform | grid.pixel_to_sky().inverse)(gx, gy)
+    assert max(np.abs(expected[0] - exact[0]).max(), np.abs(expected[1] - exact[1]).max()) < 1e-3
