@@ -69,10 +69,15 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="Step parameters: --steps.STEP.PARAM=VALUE (e.g. --steps.jump.rejection_threshold=5, --steps.ipc.skip=true)",
     )
     run.add_argument("pipeline", choices=sorted(PIPELINES), help="which pipeline")
-    run.add_argument("inputs", nargs="+", type=Path, help="input files (or folders of them)")
+    run.add_argument("inputs", nargs="+", type=Path, help="exposure files, folders of *_uncal.fits, or association JSON files")
     run.add_argument("--output-dir", type=Path, default=Path("."), help="where products go (default: .)")
     run.add_argument("--reference-dir", type=Path, action="append", default=[], help="folder of CRDS-format reference files (repeatable)")
-    run.add_argument("--scheduler", default=None, help="sync, threads[:N] (default), processes[:N], local:W[xT], tcp://HOST:PORT")
+    run.add_argument(
+        "--scheduler", default=None,
+        help="sync, threads[:N] (default), processes[:N], local:W[xT], tcp://HOST:PORT, slurm[:J][,key=value...], pbs[:J][,key=value...]",
+    )
+    run.add_argument("--memory-limit", default=None, help="memory per worker, e.g. 4GB (default: the machine's share); sizes chunks")
+    run.add_argument("--chunks", default=None, help="pixel block: 'auto' (default, from worker memory), N, YxX or y=N,x=M")
     run.add_argument("--overwrite", action="store_true", help="redo products that already exist")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -82,22 +87,6 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scheduler", default=None)
     demo.add_argument("--quiet", action="store_true")
     return parser
-
-
-def _expand_inputs(inputs: Sequence[Path]) -> list[Path]:
-    """Files as given; folders become their ``*_uncal.fits`` (or, if none, ``*_rate.fits``) files."""
-    files: list[Path] = []
-    for item in inputs:
-        if item.is_dir():
-            found = sorted(item.glob("*_uncal.fits")) or sorted(item.glob("*_rate.fits"))
-            if not found:
-                raise JwstLazyInputError("no *_uncal.fits or *_rate.fits files", path=item, expected="a folder of exposures")
-            files.extend(found)
-        elif not item.exists():
-            raise JwstLazyInputError("no such file", path=item, expected="an existing input file")
-        else:
-            files.append(item)
-    return files
 
 
 def _command_simulate(args: argparse.Namespace) -> int:
@@ -125,16 +114,16 @@ def _command_info(args: argparse.Namespace) -> int:
 
 
 def _command_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
-    from jwstlazy.graphs.execute import ProgramFailed
+    from jwstlazy.graphs.execute import ProgramFailed, run
     from jwstlazy.graphs.registry import PIPELINES
     from jwstlazy.references import ReferenceFinder
 
     finder = ReferenceFinder(directories=list(args.reference_dir))
     pipeline = PIPELINES[args.pipeline](steps=parse_step_options(extra), references=finder)
     try:
-        result = pipeline.run(
-            _expand_inputs(args.inputs), output_dir=args.output_dir, scheduler=args.scheduler, progress=not args.quiet,
-            overwrite=args.overwrite,
+        result = run(
+            pipeline, args.inputs, args.output_dir, scheduler=args.scheduler, overwrite=args.overwrite,
+            progress=not args.quiet, chunks=args.chunks, memory_limit=args.memory_limit,
         )
     except ProgramFailed as failure:
         _print_result(failure.result)

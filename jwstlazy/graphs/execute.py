@@ -1,28 +1,49 @@
-"""Running a pipeline over many inputs as ONE dask graph, with products written by graph tasks.
+"""Running a pipeline over a whole program as ONE dask graph, with products written by graph tasks.
 
-Each product is written by a task of the graph (atomic: temporary name, then rename), so the client
-never gathers pixels; products that already exist and open cleanly are skipped unless ``overwrite``.
+:func:`build_program` turns the program's inputs (files, folders, associations; see
+:mod:`jwstlazy.graphs.program`) into one lazy graph holding one write task per product;
+:func:`run_program` starts the chosen scheduler, computes that graph and reports what happened; :func:`run`
+does both from a pipeline name, for ``jwstlazy.run`` and ``jwstlazy run``.
+
+* Products are written by tasks of the graph (:mod:`jwstlazy.graphs.product_writes`; atomic: temporary
+  name, then rename) and the tasks return only the product's path, so the client never gathers pixels. A "wrote PATH" line is logged per product as it
+  completes.
+* Resume: a product that exists, is not older than its input and whose headers and data size check out
+  (:func:`jwstlazy.datamodels.open`, which reads no pixels) is skipped unless ``overwrite``; temporary files
+  left by a killed run are removed. When every product is done, no scheduler is started.
+* Faults: every task is pure (a write task rewrites its whole product), so a lost worker costs a
+  recomputation on dask.distributed. An exposure that fails (corrupt file, missing reference) is reported
+  by name while the others finish; :class:`ProgramFailed` is raised at the end.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dask
+import xarray as xr
+from dask.callbacks import Callback
+from dask.delayed import Delayed
 
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.graphs.naming import product_path
-from jwstlazy.graphs.progress import progress_bar
-from jwstlazy.graphs.schedulers import scheduler_context
+from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
+from jwstlazy.graphs.naming import product_path, temporary_files_for
+from jwstlazy.graphs.product_writes import write_task
+from jwstlazy.graphs.program import Exposure, exposures_from_inputs
+from jwstlazy.graphs.progress import cluster_progress, progress_bar
+from jwstlazy.graphs.schedulers import Execution, parse_memory_limit, parse_scheduler, scheduler_context
 
 if TYPE_CHECKING:
     from jwstlazy.graphs.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+
+Inputs = Iterable[str | os.PathLike | Exposure] | str | os.PathLike
 
 
 class ProgramFailed(RuntimeError):
@@ -43,71 +64,236 @@ class ProgramResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def _existing_and_valid(paths: list[Path]) -> bool:
+@dataclass
+class ProgramGraph:
+    """The lazy graph of a program: its products and one write task per product (nothing computed)."""
+
+    products: dict[Path, xr.Dataset] = field(default_factory=dict)  #: target path -> lazy product
+    writes: dict[Path, Delayed] = field(default_factory=dict)  #: target path -> task writing it
+    sources: dict[Path, Exposure] = field(default_factory=dict)  #: target path -> the exposure it comes from
+    skipped: list[Path] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  #: exposure path -> why it could not be built
+
+    @property
+    def task_count(self) -> int:
+        """Number of tasks in the (merged) graph."""
+        if not self.writes:
+            return 0
+        return len(dask.base.collections_to_expr(list(self.writes.values())).__dask_graph__())
+
+
+# -- planning: which products need work ------------------------------------------------------------
+def product_is_complete(path: Path, source: Path | None = None) -> bool:
+    """True when ``path`` exists, is not older than ``source`` and opens cleanly (headers and size only)."""
     from jwstlazy.datamodels import open as open_product
 
     try:
-        for path in paths:
-            open_product(path)
+        if source is not None and path.stat().st_mtime < Path(source).stat().st_mtime:
+            return False
+        open_product(path)
     except (JwstLazyInputError, OSError):
         return False
     return True
 
 
-def _write_product(ds, path: Path) -> Path:
-    from jwstlazy.datamodels import write_fits
+def plan_program(
+    pipeline: Pipeline, exposures: list[Exposure], output_dir: Path, overwrite: bool = False
+) -> tuple[list[Exposure], list[Path]]:
+    """Split ``exposures`` into those to run and the products already complete (skipped)."""
+    todo, skipped = [], []
+    for exposure in exposures:
+        targets = [product_path(exposure.path, suffix, output_dir) for suffix in pipeline.output_suffixes]
+        if not overwrite and targets and all(product_is_complete(t, exposure.path) for t in targets):
+            log.info("skipping %s: products exist (use overwrite to redo)", exposure.name)
+            skipped.extend(targets)
+        else:
+            todo.append(exposure)
+    return todo, skipped
 
-    written = write_fits(ds, path, overwrite=True)
-    log.info("wrote %s", written)
-    return written
+
+# -- building the graph ----------------------------------------------------------------------------
+def open_exposure(
+    path: Path, chunks: Mapping[str, int] | None = None, memory_limit: int | None = None, threads_per_worker: int = 1
+) -> xr.Dataset:
+    """Open an exposure lazily with chunks sized for the workers' memory (``chunks`` overrides by dim)."""
+    from jwstlazy.datamodels import open as open_product
+
+    if memory_limit is None:
+        return open_product(path, chunks=dict(chunks) if chunks else None)
+    chosen = choose_chunks(open_product(path), memory_limit, threads_per_worker)
+    return open_product(path, chunks=merged_chunks(chosen, chunks))
 
 
-def run_program(
+def build_program(
     pipeline: Pipeline,
-    inputs: list[str | os.PathLike],
-    output_dir: Path,
-    scheduler: str | None = None,
+    inputs: Inputs,
+    output_dir: str | os.PathLike,
     overwrite: bool = False,
-    progress: bool = True,
-) -> ProgramResult:
-    """Build one graph for all ``inputs`` through ``pipeline``, compute it and write the products.
+    chunks: Mapping[str, int] | str | None = None,
+    memory_limit: int | None = None,
+    threads_per_worker: int = 1,
+) -> ProgramGraph:
+    """Build the lazy graph of ``pipeline`` over every exposure of ``inputs`` (nothing is computed).
 
-    Raises :class:`ProgramFailed` after finishing the others when any input failed.
+    ``memory_limit`` (bytes per worker) and ``threads_per_worker`` size the pixel-block chunks (see
+    :mod:`jwstlazy.graphs.chunks`); ``chunks`` overrides them by dim (``{"y": 512}`` or ``"y=512,x=2048"``).
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
-    result = ProgramResult()
-    tasks, targets = [], []
-    for source in inputs:
-        paths = [product_path(source, suffix, output_dir) for suffix in pipeline.output_suffixes]
-        if not overwrite and paths and all(p.exists() for p in paths) and _existing_and_valid(paths):
-            log.info("skipping %s: products exist (use overwrite to redo)", source)
-            result.skipped.extend(paths)
-            continue
+    output_dir = Path(output_dir)
+    overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks
+    todo, skipped = plan_program(pipeline, exposures_from_inputs(inputs), output_dir, overwrite)
+    graph = ProgramGraph(skipped=skipped)
+    for exposure in todo:
         try:
-            products = pipeline.build(source)
-        except JwstLazyInputError as error:
-            result.failed[os.fspath(source)] = str(error)
-            log.error("%s", error)
+            products = pipeline.build(open_exposure(exposure.path, overrides, memory_limit, threads_per_worker))
+        except Exception as error:  # one bad exposure must not stop the program
+            graph.failed[os.fspath(exposure.path)] = describe_error(error)
+            log.error("%s: %s", exposure.name, graph.failed[os.fspath(exposure.path)])
             continue
         if not isinstance(products, dict):
             products = {pipeline.output_suffixes[0]: products}
         for suffix, ds in products.items():
-            path = product_path(source, suffix, output_dir)
-            tasks.append(dask.delayed(_write_product, pure=True)(ds, path))
-            targets.append(path)
-    if tasks:
-        with scheduler_context(scheduler) as (compute_kwargs, client):
-            if client is not None:
-                futures = client.compute(tasks)
-                if progress:
-                    from distributed import progress as distributed_progress
+            target = product_path(exposure.path, suffix, output_dir)
+            graph.products[target] = ds
+            graph.writes[target] = write_task(ds, target)
+            graph.sources[target] = exposure
+    return graph
 
-                    distributed_progress(futures)
-                written = client.gather(futures)
-            else:
-                with progress_bar(enabled=progress):
-                    written = dask.compute(*tasks, **compute_kwargs)
-        result.written.extend(Path(p) for p in written)
+
+def describe_error(error: BaseException) -> str:
+    """One line for a failed exposure: our input errors as they are, anything else with its type."""
+    return str(error) if isinstance(error, JwstLazyInputError) else f"{type(error).__name__}: {error}"
+
+
+# -- computing it ----------------------------------------------------------------------------------
+def run_program(
+    pipeline: Pipeline,
+    inputs: Inputs,
+    output_dir: str | os.PathLike,
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    chunks: Mapping[str, int] | str | None = None,
+    memory_limit: int | str | None = None,
+) -> ProgramResult:
+    """Build one graph for all ``inputs`` through ``pipeline``, compute it on ``scheduler``, write products.
+
+    Raises :class:`ProgramFailed` (after finishing the others) when any exposure failed, and
+    :class:`JwstLazyInputError` before anything runs for bad arguments or missing inputs.
+    """
+    spec = parse_scheduler(scheduler)
+    limit = parse_memory_limit(memory_limit)
+    overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks
+    exposures = exposures_from_inputs(inputs)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    todo, skipped = plan_program(pipeline, exposures, output_dir, overwrite)
+    result = ProgramResult(skipped=skipped)
+    if todo:
+        with scheduler_context(spec, limit) as execution:
+            graph = build_program(
+                pipeline, todo, output_dir, overwrite=True, chunks=overrides,
+                memory_limit=execution.memory_limit, threads_per_worker=execution.threads_per_worker,
+            )
+            result.failed.update(graph.failed)
+            _remove_temporaries(graph.writes)
+            compute = _compute_on_client if execution.client is not None else _compute_locally
+            compute(graph, execution, result, progress)
+            _remove_temporaries(graph.writes)
     if result.failed:
         raise ProgramFailed(result)
     return result
+
+
+def _remove_temporaries(targets: Iterable[Path]) -> None:
+    """Delete temporary files a killed writer left beside ``targets`` (never a finished product)."""
+    for target in targets:
+        for temporary in temporary_files_for(target):
+            log.debug("removing leftover %s", temporary)
+            temporary.unlink(missing_ok=True)
+
+
+def _record(result: ProgramResult, graph: ProgramGraph, target: Path, error: BaseException | None) -> None:
+    if error is None:
+        result.written.append(target)
+        log.info("wrote %s", target)
+    else:
+        source = graph.sources[target]
+        result.failed.setdefault(os.fspath(source.path), describe_error(error))
+        log.error("%s failed: %s", source.name, describe_error(error))
+
+
+def _compute_on_client(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: bool) -> None:
+    """Submit every write task at once; each product succeeds or fails on its own."""
+    from distributed import as_completed
+
+    futures = execution.client.compute(list(graph.writes.values()))
+    target_of = {future.key: target for future, target in zip(futures, graph.writes)}
+    cluster_progress(futures, execution.client, enabled=progress)
+    for future in as_completed(futures, loop=execution.client.loop):
+        error = future.exception() if future.status == "error" else None
+        _record(result, graph, target_of[future.key], error)
+        future.release()
+
+
+class _WriteLogger(Callback):
+    """Local-scheduler callback recording (and logging) each product as its write task finishes."""
+
+    def __init__(self, graph: ProgramGraph, result: ProgramResult) -> None:
+        super().__init__()
+        self.target_of = {task.key: target for target, task in graph.writes.items()}
+        self.graph, self.result = graph, result
+
+    def _posttask(self, key: Any, value: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+        if key in self.target_of:
+            _record(self.result, self.graph, self.target_of[key], None)
+
+
+def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: bool) -> None:
+    """One ``dask.compute`` of every write task; if it fails, redo the unfinished products one by one
+    to find the failing exposures (local schedulers stop at the first error)."""
+    with progress_bar(enabled=progress), _WriteLogger(graph, result):
+        try:
+            dask.compute(*graph.writes.values(), **execution.compute_kwargs)
+            return
+        except Exception:
+            log.debug("the program graph failed; finding the failing exposures one by one", exc_info=True)
+        for target, task in graph.writes.items():
+            if target in result.written or os.fspath(graph.sources[target].path) in result.failed:
+                continue
+            try:
+                dask.compute(task, **execution.compute_kwargs)
+            except Exception as error:
+                _record(result, graph, target, error)
+
+
+def run(
+    pipeline: str | Pipeline,
+    inputs: Inputs,
+    output_dir: str | os.PathLike = ".",
+    *,
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    chunks: Mapping[str, int] | str | None = None,
+    memory_limit: int | str | None = None,
+    steps: Mapping[str, Mapping[str, Any]] | None = None,
+    references: Any = None,
+) -> ProgramResult:
+    """Run a pipeline (by name, e.g. ``"detector1"``, or an instance) over a whole program as one graph.
+
+    ``inputs``: exposure files, folders of ``*_uncal.fits`` and association JSON files. ``scheduler``:
+    ``sync``, ``threads[:N]``, ``processes[:N]``, ``local:W[xT]``, ``tcp://HOST:PORT``, ``slurm[:J][,k=v]``
+    or ``pbs[:J][,k=v]``. ``memory_limit`` per worker (``"4GB"``) and ``chunks`` (``"y=512,x=2048"``) size
+    the pixel blocks. ``steps`` and ``references`` configure a pipeline given by name.
+    Returns a :class:`ProgramResult`; raises :class:`ProgramFailed` if any exposure failed.
+    """
+    if isinstance(pipeline, str):
+        from jwstlazy.graphs.registry import PIPELINES
+
+        if pipeline not in PIPELINES:
+            raise JwstLazyInputError(f"unknown pipeline {pipeline!r}", where="pipeline", expected=", ".join(sorted(PIPELINES)))
+        pipeline = PIPELINES[pipeline](steps=steps, references=references)
+    return run_program(
+        pipeline, inputs, output_dir, scheduler=scheduler, overwrite=overwrite, progress=progress,
+        chunks=chunks, memory_limit=memory_limit,
+    )

@@ -1,9 +1,12 @@
-"""Parsing --scheduler strings."""
+"""Parsing --scheduler / --memory-limit strings and starting what they name."""
+
+import sys
+import types
 
 import pytest
 
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.graphs.schedulers import parse_scheduler
+from jwstlazy.graphs.schedulers import parse_memory_limit, parse_scheduler, scheduler_context
 
 
 @pytest.mark.parametrize(
@@ -15,6 +18,8 @@ from jwstlazy.graphs.schedulers import parse_scheduler
         ("processes", "processes", None, None),
         ("local:2", "local", 2, 1),
         ("local:2x4", "local", 2, 4),
+        ("slurm", "slurm", 1, None),
+        ("pbs:3", "pbs", 3, None),
     ],
 )
 def test_parse_known_schedulers(text, kind, workers, threads):
@@ -27,9 +32,69 @@ def test_parse_address():
     assert spec.kind == "address" and spec.address == "tcp://10.0.0.1:8786" and spec.distributed
 
 
-@pytest.mark.parametrize("text", ["thread", "local:", "local:2y3", "tcp://host", "slurm"])
+def test_parse_batch_cluster_options():
+    spec = parse_scheduler("slurm:4,queue=normal,cores=8,memory=32GB,walltime=02:00:00")
+    assert spec.kind == "slurm" and spec.workers == 4 and spec.distributed
+    assert spec.options == {"queue": "normal", "cores": 8, "memory": "32GB", "walltime": "02:00:00"}
+
+
+@pytest.mark.parametrize("text", ["thread", "local:", "local:2y3", "tcp://host", "slurm:x", "pbs:2,queue", "sge:2"])
 def test_bad_scheduler_names_the_option_and_the_choices(text):
     with pytest.raises(JwstLazyInputError) as info:
         parse_scheduler(text)
     message = str(info.value)
-    assert "--scheduler" in message and repr(text) in message and "local:W[xT]" in message
+    assert "--scheduler" in message and repr(text) in message and "local:W[xT]" in message and "slurm" in message
+
+
+@pytest.mark.parametrize("text, expected", [(None, None), ("auto", None), ("2GB", 2 * 10**9), ("512MiB", 2**29), (1000, 1000)])
+def test_memory_limits(text, expected):
+    assert parse_memory_limit(text) == expected
+
+
+@pytest.mark.parametrize("text", ["lots", "-1GB", "0"])
+def test_bad_memory_limit(text):
+    with pytest.raises(JwstLazyInputError, match="--memory-limit"):
+        parse_memory_limit(text)
+
+
+def test_batch_cluster_without_dask_jobqueue_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # import fails as if not installed
+    with pytest.raises(JwstLazyInputError) as info, scheduler_context("slurm:2"):
+        pass
+    assert "dask-jobqueue" in str(info.value) and "jwstlazy[cluster]" in str(info.value)
+
+
+def test_batch_cluster_is_built_scaled_and_closed(monkeypatch):
+    """With dask-jobqueue's classes replaced by an in-process cluster: options passed, jobs scaled, closed."""
+    from distributed import LocalCluster
+
+    calls = {}
+
+    class FakeSLURMCluster(LocalCluster):
+        def __init__(self, **options):
+            calls["options"] = options
+            super().__init__(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0", memory_limit="1GiB")
+
+        def job_script(self):
+            return "#SBATCH ..."
+
+        def scale(self, n=None, jobs=0):
+            if jobs:  # LocalCluster's own start-up calls scale(n) too
+                calls["jobs"] = jobs
+
+        def close(self, *args, **kwargs):
+            calls["closed"] = True
+            return super().close(*args, **kwargs)
+
+    monkeypatch.setitem(sys.modules, "dask_jobqueue", types.SimpleNamespace(SLURMCluster=FakeSLURMCluster))
+    with scheduler_context("slurm:3,queue=debug,memory=8GB") as execution:
+        assert execution.client is not None and execution.memory_limit == 2**30
+    assert calls == {"options": {"queue": "debug", "memory": "8GB"}, "jobs": 3, "closed": True}
+
+
+def test_local_schedulers_report_memory_and_threads():
+    with scheduler_context("threads:3", memory_limit=2**30) as execution:
+        assert execution.client is None and execution.compute_kwargs == {"scheduler": "threads", "num_workers": 3}
+        assert (execution.threads_per_worker, execution.memory_limit) == (3, 2**30)
+    with scheduler_context("processes:2", memory_limit=2**30) as execution:
+        assert (execution.workers, execution.threads_per_worker, execution.memory_limit) == (2, 1, 2**30)

@@ -1,0 +1,126 @@
+"""Throughput and memory of a detector1 program run as one graph, by program size and worker count.
+
+For N simulated exposures (``nircam-imaging``, 2 detectors x 4 dithers per batch, renamed to new
+observation numbers beyond 8) and W single-threaded workers of a ``distributed.LocalCluster``, prints
+the median over ``--repeats`` runs of: wall time of the run (cluster already started), throughput
+(exposures/s), scaling efficiency (throughput(W) / (W * throughput(1))), peak resident memory of any worker
+(sampled every 0.1 s with psutil through ``client.run``) and of the client process.
+
+    python benchmarks/program.py --sizes 4 8 16 --workers 1 2 --repeats 3 --pixels 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def make_program(folder: Path, n: int, pixels: str) -> tuple[list[Path], Path]:
+    """``n`` uncal files (batches of 8 simulated exposures, renamed per batch) and the references folder."""
+    from jwstlazy.simulate import simulate_program
+
+    written = simulate_program("nircam-imaging", folder / "sim", seed=1, size=pixels)
+    base = sorted(written["uncal"])
+    files = []
+    for index in range(n):
+        source = base[index % len(base)]
+        batch = index // len(base)
+        target = folder / "uncal" / source.name.replace("jw01234001001", f"jw01234{batch + 1:03d}001")
+        target.parent.mkdir(exist_ok=True)
+        if not target.exists():
+            shutil.copy(source, target)
+        files.append(target)
+    return files, folder / "sim" / "references"
+
+
+def rss_of_process() -> int:
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+class PeakMemory:
+    """Samples the workers' and this process's resident memory in a thread; keeps the peaks."""
+
+    def __init__(self, client) -> None:
+        self.client, self.worker_peak, self.client_peak = client, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.worker_peak = max(self.worker_peak, *self.client.run(rss_of_process).values())
+            except Exception:  # a worker restarting
+                pass
+            self.client_peak = max(self.client_peak, rss_of_process())
+            time.sleep(0.1)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(files: list[Path], references: Path, workers: int, repeats: int, memory: str) -> dict:
+    import jwstlazy
+    from distributed import Client, LocalCluster
+    from jwstlazy.graphs import Detector1Pipeline
+
+    pipeline = Detector1Pipeline(references=references)
+    times, worker_peaks, client_peaks = [], [], []
+    with LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory, dashboard_address=":0") as cluster:
+        with Client(cluster, set_as_default=False) as client:
+            warm = tempfile.mkdtemp()
+            jwstlazy.run(pipeline, files[:workers], warm, scheduler=cluster.scheduler_address, progress=False)  # imports, numba
+            for _ in range(repeats):
+                out = tempfile.mkdtemp()
+                with PeakMemory(client) as peaks:
+                    start = time.perf_counter()
+                    jwstlazy.run(pipeline, files, out, scheduler=cluster.scheduler_address, progress=False,
+                                 memory_limit=memory)  # fmt: skip
+                    times.append(time.perf_counter() - start)
+                worker_peaks.append(peaks.worker_peak)
+                client_peaks.append(peaks.client_peak)
+                shutil.rmtree(out)
+    return {"seconds": statistics.median(times), "worker_peak": max(worker_peaks), "client_peak": max(client_peaks)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 16])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pixels", default="256", help="simulated subarray edge (default 256)")
+    parser.add_argument("--memory-limit", default="2GB", help="per worker (default 2GB)")
+    args = parser.parse_args()
+    import logging
+
+    logging.getLogger("jwstlazy").setLevel(logging.ERROR)
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as scratch:
+        files, references = make_program(Path(scratch), max(args.sizes), args.pixels)
+        print(f"detector1, {args.pixels}x{args.pixels} NIRCam exposures, median of {args.repeats} run(s), "
+              f"memory limit {args.memory_limit}/worker")  # fmt: skip
+        print(f"{'N':>4} {'workers':>7} {'seconds':>8} {'exp/s':>7} {'efficiency':>10} {'worker peak MB':>14} {'client peak MB':>14}")
+        for n in args.sizes:
+            single = None
+            for workers in args.workers:
+                row = measure(files[:n], references, workers, args.repeats, args.memory_limit)
+                throughput = n / row["seconds"]
+                single = throughput if workers == 1 else single
+                efficiency = f"{throughput / (workers * single):10.2f}" if single else f"{'-':>10}"
+                print(f"{n:>4} {workers:>7} {row['seconds']:>8.2f} {throughput:>7.2f} {efficiency} "
+                      f"{row['worker_peak'] / 2**20:>14.0f} {row['client_peak'] / 2**20:>14.0f}", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
