@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import dask
 import dask.array as da
 import numpy as np
 import xarray as xr
@@ -31,17 +30,11 @@ from jwstlazy.kernels.refpix import (
 )
 from jwstlazy.kernels.refpix_miri import miri_reference_offsets, subtract_miri_offsets
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
-from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
+from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, with_arrays
 
 FULL_FRAME = (2048, 2048)
 MIRI_FULL_SHAPE = (1024, 1032)
-
-
-def _lazy_vectors(function, shape_dtypes, *args, **kwargs) -> list[da.Array]:
-    """Run ``function`` (returning a tuple of small arrays) as one task; one dask array per output."""
-    packed = dask.delayed(function, nout=len(shape_dtypes), pure=True)(*args, **kwargs)
-    return [da.from_delayed(item, shape=shape, dtype=dtype) for item, (shape, dtype) in zip(packed, shape_dtypes)]
 
 
 class RefPixStep(Step):
@@ -83,7 +76,7 @@ class RefPixStep(Step):
             strips = split_reference_strips(dms_to_detector(sci_full, fast, slow))
             dq_strips = split_reference_strips(dms_to_detector(dq_full, fast, slow))
             shape = (nints, ngroups, FULL_FRAME[1])
-            column_offsets, row_offsets = _lazy_vectors(
+            column_offsets, row_offsets = delayed_arrays(
                 full_frame_offsets, [(shape, np.float32), (shape, np.float64)], *strips, *dq_strips,
                 odd_even_columns=p.odd_even_columns, use_side_ref_pixels=p.use_side_ref_pixels,
                 side_smoothing_length=p.side_smoothing_length, side_gain=p.side_gain, siglimit=p.siglimit,
@@ -100,7 +93,7 @@ class RefPixStep(Step):
             det_sci, det_dq = dms_to_detector(sci, fast, slow), dms_to_detector(pixeldq, fast, slow)
             column_origin = self._detector_column_origin(ramp, fast, slow)
             n_det_columns = det_sci.shape[-1]
-            (column_offsets,) = _lazy_vectors(
+            (column_offsets,) = delayed_arrays(
                 _single_output_or_zero, [((nints, ngroups, n_det_columns), np.float32)], det_sci, det_dq,
                 has_reference, column_origin=column_origin, odd_even_columns=p.odd_even_columns, siglimit=p.siglimit,
             )
@@ -122,7 +115,7 @@ class RefPixStep(Step):
         nints, ngroups, ny, nx = sci.shape
         if (ny, nx) != MIRI_FULL_SHAPE:
             raise StepSkipped("MIRI subarrays have no side reference columns to use")
-        (offsets,) = _lazy_vectors(
+        (offsets,) = delayed_arrays(
             miri_reference_offsets, [((nints, ngroups, 4, 2), np.float32)],
             sci[..., :4], sci[..., -4:], pixeldq[:, :4], pixeldq[:, -4:],
             odd_even_rows=self.parameters.odd_even_rows, siglimit=self.parameters.siglimit,
