@@ -1,7 +1,7 @@
 """``jwstlazy demo``: simulate a small NIRCam imaging program and run every stage that exists on it.
 
-Stages run now: detector1 (uncal -> rate, rateints) and image2 (rate -> cal, i2d). Each stage is one dask
-graph over all exposures; products are written by the graph's tasks.
+Stages run now: detector1 (uncal -> rate, rateints) and image2 (rate -> cal, i2d), as ONE dask graph over all
+exposures (image2 takes raw input through detector1 itself); products are written by the graph's tasks.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ def run_demo(out: Path, seed: int = 0, scheduler: str | None = None, progress: b
     Returns the written products by suffix and prints a short summary.
     """
     from jwstlazy.datamodels import open as open_product
-    from jwstlazy.graphs.detector1 import Detector1Pipeline
     from jwstlazy.graphs.image2 import Image2Pipeline
     from jwstlazy.references import ReferenceFinder
     from jwstlazy.simulate import simulate_program
@@ -33,11 +32,9 @@ def run_demo(out: Path, seed: int = 0, scheduler: str | None = None, progress: b
     print(f"simulated {len(uncal)} exposures of '{DEMO_SCENARIO}' in {out / 'simulated'}")
     finder = ReferenceFinder(directories=[out / "simulated" / "references"])
     products = out / "products"
-    stage1 = Detector1Pipeline(references=finder).run(uncal, output_dir=products, scheduler=scheduler, progress=progress)
-    rates = sorted(p for p in [*stage1.written, *stage1.skipped] if p.name.endswith("_rate.fits"))
-    stage2 = Image2Pipeline(references=finder).run(rates, output_dir=products, scheduler=scheduler, progress=progress)
+    result = Image2Pipeline(references=finder).run(uncal, output_dir=products, scheduler=scheduler, progress=progress)
     written: dict[str, list[Path]] = {}
-    for path in sorted({*stage1.written, *stage1.skipped, *stage2.written, *stage2.skipped}):
+    for path in sorted({*result.written, *result.skipped, *products.glob("*_rate*.fits")}):
         written.setdefault(path.stem.rpartition("_")[2], []).append(path)
     print(f"\nproducts in {products}:")
     for suffix, paths in written.items():

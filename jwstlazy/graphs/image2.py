@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import ClassVar
 from pathlib import Path
 
 import xarray as xr
@@ -18,6 +19,8 @@ from jwstlazy.graphs.pipeline import Pipeline
 from jwstlazy.steps.base import Products, Step
 from jwstlazy.steps.image2 import AssignWcsStep, BackgroundStep, FlatFieldStep, PhotomStep, ResampleStep
 
+#: Products that image2 first takes through detector1 (in the same graph).
+RAW_PRODUCTS = ("uncal", "ramp")
 #: Input product → calibrated product name.
 CALIBRATED = {"rate": "cal", "rateints": "calints", "cal": "cal", "calints": "calints"}
 
@@ -27,6 +30,8 @@ class Image2Pipeline(Pipeline):
 
     name = "image2"
     output_suffixes = ("cal", "i2d")
+    #: Detector1 step parameters used when the input is raw (``uncal``): ``{"jump": {...}}``.
+    stage1_steps: ClassVar[dict] = {}
 
     @classmethod
     def all_step_classes(cls) -> Sequence[type[Step]]:
@@ -34,11 +39,22 @@ class Image2Pipeline(Pipeline):
 
     def build(self, data: Products | str | os.PathLike, start: str | None = None,
               stop: str | None = None) -> dict[str, xr.Dataset]:
-        """The lazy products: ``{"cal": ..., "i2d": ...}`` (``{"calints": ...}`` for rateints input)."""
+        """The lazy products: ``{"cal": ..., "i2d": ...}`` (``{"calints": ...}`` for rateints input).
+
+        A raw (``uncal``) input is first taken through detector1 in the same graph, and its ``rate`` and
+        ``rateints`` are returned too.
+        """
         if isinstance(data, (str, os.PathLike)):
             from jwstlazy.datamodels import open as open_product
 
             data = open_product(Path(data))
+        stage1: dict[str, xr.Dataset] = {}
+        if not isinstance(data, dict) and data.attrs.get("product") in RAW_PRODUCTS:
+            # uncal -> rate -> cal -> i2d as ONE graph: detector1's lazy products feed image2 directly
+            from jwstlazy.graphs.detector1 import Detector1Pipeline
+
+            stage1 = Detector1Pipeline(steps=self.stage1_steps, references=self.references).build(data)
+            data = stage1
         if isinstance(data, dict):
             data = _rate_product(data)
         product = CALIBRATED.get(str(data.attrs.get("product", "rate")))
@@ -53,7 +69,7 @@ class Image2Pipeline(Pipeline):
         if product == "cal" and stop in (None, "resample"):
             resample = next(s for s in self.steps_for(calibrated) if s.name == "resample")
             products["i2d"] = resample.run(calibrated, self.references)
-        return products
+        return {**stage1, **products}
 
 
 def _rate_product(products: dict[str, xr.Dataset]) -> xr.Dataset:

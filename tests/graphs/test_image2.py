@@ -92,3 +92,26 @@ def test_matches_the_official_image2(exposure, written, tmp_path):
         ra2, dec2 = theirs.meta.wcs(x, y, with_bounding_box=False)
         separation_mas = np.hypot((ra1 - ra2) * np.cos(np.deg2rad(dec1)), dec1 - dec2) * 3.6e6
         assert separation_mas.max() < 5.0
+
+
+def test_uncal_to_i2d_is_one_lazy_graph(tmp_path):
+    """uncal -> rate -> cal -> i2d through Image2Pipeline alone, with no file between the stages."""
+    from jwstlazy.references import ReferenceFinder
+    from jwstlazy.simulate import ExposureConfig, simulate_exposure, write_reference_files
+
+    write_reference_files("NRCA1", tmp_path, subarray="SUB160")
+    uncal, truth = simulate_exposure(ExposureConfig(detector="NRCA1", subarray="SUB160", ngroups=4, seed=2))
+    products = Image2Pipeline(references=ReferenceFinder(directories=[tmp_path])).build(uncal)
+    assert set(products) == {"rate", "rateints", "cal", "i2d"}
+    assert all(isinstance(v.data, da.Array) for ds in products.values() for v in ds.data_vars.values()
+               if v.dims and v.dims[-1] == "x")
+    rate, cal = products["rate"].compute(), products["cal"].compute()
+    good = (rate["DQ"].values == 0) & np.isfinite(truth.rate_dn)
+    normalised = (rate["SCI"].values[good] - truth.rate_dn[good]) / rate["ERR"].values[good]
+    assert abs(np.median(normalised)) < 0.3 and 0.9 < np.std(normalised) < 1.2
+    photmjsr = cal.attrs["PHOTMJSR"]
+    flat_ok = good & (cal["DQ"].values == 0)
+    # calibrated = rate / flat * PHOTMJSR: the same residual, scaled
+    scale = truth.cal_mjysr[flat_ok] / truth.rate_dn[flat_ok]
+    np.testing.assert_allclose(cal["SCI"].values[flat_ok], rate["SCI"].values[flat_ok] * scale, rtol=1e-4)
+    assert photmjsr > 0 and cal.attrs["S_RAMP"] == "COMPLETE" and cal.attrs["S_PHOTOM"] == "COMPLETE"
