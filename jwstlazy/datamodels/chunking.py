@@ -1,7 +1,10 @@
-"""Default dask chunks for products: whole ramps of a block of pixels, about 64 MB per chunk.
+"""Default dask chunks for products: whole ramps of a block of pixels, about 16 MB per stored chunk.
 
-Ramps (with a ``group`` dim) are chunked ``{"integration": 1, "group": -1, "y": by, "x": bx}``; products
-without groups keep all integrations in a chunk. The pixel block is found by halving first ``y`` (so that
+Every chunk holds all integrations and groups of its pixel block (``{"integration": -1, "group": -1, "y": by,
+"x": bx}``), since jump detection and ramp fitting need them; the block shrinks as integrations grow, so a
+500-integration time series gets small pixel blocks, not giant chunks. 16 MB stored (uint16) is 32 MB as
+float32 in stage 1, a few of which are alive per thread: measured fastest for a 2048x2048x10 ramp on 2 cores
+(y blocks of 256 rows: 3.1 s vs 3.4-4.3 s with 512/1024). The pixel block is found by halving first ``y`` (so that
 chunks stay whole detector rows, contiguous on disk) and then ``x`` until a chunk of the largest variable
 fits the target. All variables of a dataset share the same ``y``/``x`` blocks, so they line up.
 """
@@ -14,7 +17,7 @@ import numpy as np
 
 from jwstlazy.errors import JwstLazyInputError
 
-TARGET_CHUNK_BYTES = 64 * 2**20  #: aimed size of one chunk of the largest variable, bytes
+TARGET_CHUNK_BYTES = 16 * 2**20  #: aimed size of one chunk of the largest variable, bytes
 
 
 def default_chunks(variables: Mapping[str, tuple[tuple[str, ...], tuple[int, ...], np.dtype]],
@@ -24,8 +27,6 @@ def default_chunks(variables: Mapping[str, tuple[tuple[str, ...], tuple[int, ...
     for dims, shape, _ in variables.values():
         sizes.update(zip(dims, shape))
     chunks = {dim: -1 for dim in sizes}
-    if "group" in sizes and "integration" in sizes:
-        chunks["integration"] = 1
     bytes_per_pixel = 1
     for dims, shape, dtype in variables.values():
         per_pixel = np.dtype(dtype).itemsize

@@ -47,8 +47,6 @@ def choose_chunks(ds: xr.Dataset, memory_limit: int, threads_per_worker: int = 1
     """
     budget = chunk_budget_bytes(memory_limit, threads_per_worker)
     variables = {name: (var.dims, var.shape, var.dtype) for name, var in ds.data_vars.items() if "y" in var.dims}
-    if "group" in ds.sizes and "integration" in ds.sizes:
-        budget //= ds.sizes["integration"]  # default_chunks sizes ramps one integration per chunk; we keep all
     chunks = default_chunks(variables, target_bytes=max(1, budget))
     return {dim: (-1 if dim in ("integration", "group") else size) for dim, size in chunks.items()}
 

@@ -30,10 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import math
+
+import dask.array as da
 import numpy as np
 import xarray as xr
 from astropy.io import fits
+from dask.base import tokenize
 
+from jwstlazy.datamodels.fits_io import FitsImageData
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.references.crds_cache import ASDF_SUFFIXES, read_reference_header
 from jwstlazy.references.types import ReferenceType, reference_type
@@ -209,12 +214,32 @@ def _image_variable(name: str, hdu: Any, kind: ReferenceType, frame_shape: tuple
     on_detector = (frame_shape is not None and len(shape) >= kind.detector_ndim
                    and shape[-2:] == frame_shape)
     if on_detector:
-        data = hdu.section[(Ellipsis, *cut) if cut is not None else Ellipsis]  # reads only the cut
+        data = _lazy_image(hdu)
+        if cut is not None:
+            data = data[(Ellipsis, *cut)]
         dims = (*_leading_dims(name, shape[:-2], kind, existing), "y", "x")
+        return xr.Variable(dims, data, attrs=_unit_attrs(hdu.header))
     else:
         data = hdu.data
         dims = tuple(f"{name}_axis{i}" for i in range(len(shape)))
     return xr.Variable(dims, _native(data), attrs=_unit_attrs(hdu.header))
+
+
+def _lazy_image(hdu: Any) -> da.Array:
+    """A detector-plane image as a dask array whose chunk tasks read only their own bytes.
+
+    Reference cubes (darks, linearity coefficients) are hundreds of MB: nothing is read until a task needs
+    its pixel block, the client never holds them, and the graph carries a file reference, not the pixels.
+    """
+    header, location = hdu.header, hdu.fileinfo()
+    source = FitsImageData(location["file"].name, location["datLoc"], tuple(hdu.shape), header["BITPIX"],
+                           header.get("BSCALE", 1.0), header.get("BZERO", 0.0))
+    name = "reference-" + tokenize(source.path, source.offset, os.stat(source.path).st_mtime_ns)
+    row_bytes = source.dtype.itemsize * math.prod(source.shape) // max(1, source.shape[-2])
+    rows = max(1, min(source.shape[-2], (64 << 20) // max(1, row_bytes)))  # ~64 MB per chunk
+    chunks = (*(-1 for _ in source.shape[:-2]), rows, -1)
+    return da.from_array(source, chunks=chunks, name=name, lock=False, asarray=False,
+                         meta=np.empty((0,) * len(source.shape), source.dtype))
 
 
 def _leading_dims(name: str, sizes: tuple[int, ...], kind: ReferenceType,

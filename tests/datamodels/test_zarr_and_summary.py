@@ -58,15 +58,15 @@ def test_product_detection():
     assert detect_product("/d/sim_truth.fits", {}) == "truth"
 
 
-def test_default_chunks_aim_at_64_mb():
+def test_default_chunks_aim_at_16_mb_with_all_integrations():
     ramp = {"SCI": (("integration", "group", "y", "x"), (3, 10, 2048, 2048), np.dtype(np.uint16)),
             "PIXELDQ": (("y", "x"), (2048, 2048), np.dtype(np.uint32))}  # fmt: skip
-    assert default_chunks(ramp) == {"integration": 1, "group": -1, "y": 1024, "x": 2048}
+    assert default_chunks(ramp) == {"integration": -1, "group": -1, "y": 128, "x": 2048}
     many_groups = {"SCI": (("integration", "group", "y", "x"), (1, 200, 2048, 2048), np.dtype(np.float32))}
     chunks = default_chunks(many_groups)
-    assert chunks["y"] == 32 and chunks["x"] == 2048 and 200 * 32 * 2048 * 4 <= 64 * 2**20 < 200 * 64 * 2048 * 4
+    assert chunks["y"] == 8 and chunks["x"] == 2048 and 200 * 8 * 2048 * 4 <= 16 * 2**20 < 200 * 16 * 2048 * 4
     rateints = {"SCI": (("integration", "y", "x"), (50, 64, 2048), np.dtype(np.float32))}
-    assert default_chunks(rateints) == {"integration": -1, "y": 64, "x": 2048}
+    assert default_chunks(rateints) == {"integration": -1, "y": 32, "x": 2048}
 
 
 def test_validate_on_in_memory_dataset(rate):

@@ -61,10 +61,10 @@ def _ramp(nints, ngroups, ny=2048, nx=2048) -> xr.Dataset:
 def test_chunks_shrink_with_memory_threads_and_ramp_length():
     big = choose_chunks(_ramp(2, 10), memory_limit=16 * 2**30)
     small = choose_chunks(_ramp(2, 10), memory_limit=1 * 2**30)
-    threaded = choose_chunks(_ramp(2, 10), memory_limit=4 * 2**30, threads_per_worker=8)
+    threaded = choose_chunks(_ramp(2, 10), memory_limit=1 * 2**30, threads_per_worker=8)
     longer = choose_chunks(_ramp(4, 20), memory_limit=16 * 2**30)
     assert big["integration"] == big["group"] == -1 and big["x"] == 2048  # whole rows first
-    assert big["y"] > threaded["y"] and big["y"] > small["y"] and big["y"] > longer["y"]
+    assert small["y"] > threaded["y"] and big["y"] >= small["y"] and big["y"] > longer["y"]
 
 
 @pytest.mark.parametrize("memory, threads", [(2**30, 1), (4 * 2**30, 4), (64 * 2**30, 2)])

@@ -35,7 +35,10 @@ class DarkCurrentStep(Step):
         if not dark_matches_readout(nframes, groupgap, dark_nframes, dark_groupgap):
             raise StepSkipped(f"dark readout (NFRAMES={dark_nframes}, GROUPGAP={dark_groupgap}) cannot match the science")
         dark = reference_array(reference, "SCI", np.float32)
-        dark_dq = collapse_dark_dq(reference_array(reference, "DQ", np.uint32)) if "DQ" in reference else np.zeros(
+        frames_needed = ngroups * (nframes + groupgap)  # dark frames (NFRAMES=1) that the readout spans
+        if dark_nframes == 1 and dark_groupgap == 0 and dark.shape[-3] > frames_needed:
+            dark = dark[..., :frames_needed, :, :]  # read only those
+        dark_dq = reference_array(reference, "DQ", np.uint32) if "DQ" in reference else np.zeros(
             dark.shape[-2:], np.uint32
         )
         integration_start = integer_keyword(ramp, "INTSTART", 1)
@@ -44,7 +47,7 @@ class DarkCurrentStep(Step):
         def subtract_block(data, pdq, dark_block, dq_block):
             # Resampled per pixel block, so the client never holds a full resampled dark cube.
             matched = resample_dark(dark_block, nints, ngroups, nframes, groupgap, dark_nframes, dark_groupgap)
-            return subtract_dark(data, pdq, matched, dq_block, integration_start=integration_start)
+            return subtract_dark(data, pdq, matched, collapse_dark_dq(dq_block), integration_start=integration_start)
 
         sci, pixeldq = map_pixel_blocks(
             subtract_block,

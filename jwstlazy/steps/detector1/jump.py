@@ -11,7 +11,7 @@ import xarray as xr
 from jwstlazy.datamodels.dqflags import DO_NOT_USE
 from jwstlazy.kernels.jump import detect_jumps
 from jwstlazy.steps.base import Step, StepParameters
-from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
+from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
 
 
@@ -70,19 +70,26 @@ class JumpStep(Step):
             min_diffs_single_pass=p.min_diffs_single_pass,
             minimum_sigclip_groups=p.minimum_sigclip_groups,
             only_use_ints=p.only_use_ints,
-            gain_median=float(np.nanmedian(gain)),
         )
+        # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast
+        (gain_median,) = delayed_arrays(_nan_median, [((), np.float64)], gain)
+        gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:])
 
-        def detect_block(data, gdq, pdq, gain_block, rn_block, flagged_planes):
+        def detect_block(data, gdq, pdq, gain_block, rn_block, flagged_planes, median_plane):
             flagged = np.ascontiguousarray(flagged_planes[:, :, 0, 0])
-            result = detect_jumps(data, gdq, pdq, gain_block, rn_block, fully_flagged=flagged, **options)
+            result = detect_jumps(data, gdq, pdq, gain_block, rn_block, fully_flagged=flagged,
+                                  gain_median=float(median_plane.flat[0]), **options)
             return result.groupdq, result.pixeldq
 
         groupdq, pixeldq = map_pixel_blocks(
             detect_block,
-            [sci, groupdq, pixeldq, gain, readnoise, fully_flagged_planes],
+            [sci, groupdq, pixeldq, gain, readnoise, fully_flagged_planes, gain_median_plane],
             [OutputSpec(np.uint8, sci.shape[:2]), OutputSpec(np.uint32)],
             halo=1 if p.flag_4_neighbors else 0,
             name="jump",
         )
         return with_arrays(ramp, GROUPDQ=groupdq, PIXELDQ=pixeldq)
+
+
+def _nan_median(values: np.ndarray) -> tuple[np.ndarray]:
+    return (np.array(np.nanmedian(values)),)

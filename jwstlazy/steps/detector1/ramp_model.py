@@ -59,8 +59,12 @@ def with_arrays(ds: xr.Dataset, **arrays: da.Array) -> xr.Dataset:
     return out
 
 
-def reference_array(reference: xr.Dataset, extension: str, dtype: type) -> np.ndarray:
-    """A reference file's extension as a C-contiguous numpy array of ``dtype`` (already cut to the subarray)."""
+def reference_array(reference: xr.Dataset, extension: str, dtype: type) -> da.Array | np.ndarray:
+    """A reference file's extension (already cut to the subarray) as ``dtype``, lazy when the file's is.
+
+    Detector-plane reference images are dask arrays reading their own blocks, so the client never holds
+    a dark cube; small ones (an IPC kernel) are numpy.
+    """
     if extension not in reference:
         raise JwstLazyInputError(
             "reference file lacks an extension",
@@ -68,7 +72,10 @@ def reference_array(reference: xr.Dataset, extension: str, dtype: type) -> np.nd
             where=extension,
             expected=f"a {extension} extension",
         )
-    return np.ascontiguousarray(np.asarray(reference[extension].values), dtype=dtype)
+    data = reference[extension].data
+    if isinstance(data, da.Array):
+        return data.astype(dtype)
+    return np.ascontiguousarray(np.asarray(data), dtype=dtype)
 
 
 def integer_keyword(ds: xr.Dataset, name: str, default: int | None = None) -> int:
