@@ -1,0 +1,150 @@
+"""Stage 1 (detector1), ours vs the official jwst Detector1Pipeline on the same simulated exposure.
+
+    python benchmarks/detector1.py [--cases full,tso] [--repeats 3] [--out /tmp/jwstlazy_detector1_bench]
+
+Cases: ``full`` = NIRCam NRCA1 2048x2048, 10 groups, 1 integration; ``tso`` = NRCA1 256x256 (centred),
+10 groups, 500 integrations (``--tso-nints`` to change). Simulated files and references are cached in --out.
+Each run is a fresh process (so peak RSS is that run's): ours = open + build the lazy graph + compute + write
+_rate/_rateints; official = jwst's pipeline with the same references (import time reported apart). Ours is
+also timed step by step (each step's output persisted before the next; the sum exceeds the fused run).
+Prints a table of medians; throughput is pixels x groups x integrations per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CASES = {
+    "full": dict(subarray="FULL", ngroups=10, nints=1),
+    "tso": dict(subarray="256", ngroups=10, nints=500),
+}
+
+_OURS_CHILD = r"""
+import json, resource, sys, time
+start = time.perf_counter()
+from jwstlazy.graphs.detector1 import Detector1Pipeline
+from jwstlazy.references import ReferenceFinder
+imported = time.perf_counter()
+uncal, refs, out, scheduler = sys.argv[1:5]
+result = Detector1Pipeline(references=ReferenceFinder(directories=[refs])).run(
+    [uncal], output_dir=out, scheduler=scheduler, overwrite=True, progress=False)
+done = time.perf_counter()
+print(json.dumps({"seconds": done - imported, "import_seconds": imported - start,
+                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+_STEPS_CHILD = r"""
+import json, sys, time
+import logging; logging.disable(logging.WARNING)
+from jwstlazy.datamodels import open as open_product
+from jwstlazy.graphs.detector1 import Detector1Pipeline
+from jwstlazy.references import ReferenceFinder
+uncal, refs = sys.argv[1:3]
+pipeline = Detector1Pipeline(references=ReferenceFinder(directories=[refs]))
+data = open_product(uncal)
+times = {}
+start = time.perf_counter()
+data = data.persist()
+times["read"] = time.perf_counter() - start
+for step in pipeline.steps_for(data):
+    start = time.perf_counter()
+    data = step.run(data, pipeline.references)
+    data = {k: v.persist() for k, v in data.items()} if isinstance(data, dict) else data.persist()
+    times[step.name] = time.perf_counter() - start
+print(json.dumps(times))
+"""
+
+
+def simulate_case(name: str, folder: Path, tso_nints: int) -> tuple[Path, Path]:
+    """Simulated uncal + references for a case (cached)."""
+    from jwstlazy.datamodels import write_fits
+    from jwstlazy.simulate import ExposureConfig, simulate_exposure, write_reference_files
+
+    settings = dict(CASES[name])
+    if name == "tso":
+        settings["nints"] = tso_nints
+    folder = folder / f"{name}_{settings['nints']}"
+    uncal = folder / f"jw01234001001_01101_00001_nrca1_uncal.fits"
+    if not uncal.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        write_reference_files("NRCA1", folder / "references", subarray=settings["subarray"], dark_frames=20)
+        dataset, _ = simulate_exposure(ExposureConfig(detector="NRCA1", seed=1, **settings))
+        write_fits(dataset, uncal)
+    return uncal, folder / "references"
+
+
+def _child(code: str, *args: str) -> dict:
+    output = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def run_ours(uncal: Path, refs: Path, scheduler: str) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        return _child(_OURS_CHILD, str(uncal), str(refs), out, scheduler)
+
+
+def run_official(uncal: Path, refs: Path) -> dict | None:
+    try:
+        from jwstlazy.crosscheck.official import run_official_detector1_subprocess
+    except ImportError:
+        return None
+    references = {p.name.split("_")[2]: p for p in refs.glob("jwst_*.fits")}
+    with tempfile.TemporaryDirectory() as out:
+        result = run_official_detector1_subprocess(uncal, references, Path(out))
+    return {"seconds": result["pipeline_seconds"], "import_seconds": result.get("import_seconds"),
+            "peak_rss_bytes": result.get("peak_rss_bytes"), "steps": result.get("step_seconds", {})}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="full,tso")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tso-nints", type=int, default=500)
+    parser.add_argument("--scheduler", default="threads")
+    parser.add_argument("--no-official", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "jwstlazy_detector1_bench")
+    args = parser.parse_args()
+    rows = []
+    for name in args.cases.split(","):
+        uncal, refs = simulate_case(name, args.out, args.tso_nints)
+        import numpy as np  # noqa: F401  (after simulation, keeps the child processes' imports honest)
+        from jwstlazy.datamodels import open as open_product
+
+        nints, ngroups, ny, nx = open_product(uncal)["SCI"].shape
+        samples = nints * ngroups * ny * nx
+        ours = [run_ours(uncal, refs, args.scheduler) for _ in range(args.repeats)]
+        steps = _child(_STEPS_CHILD, str(uncal), str(refs))
+        official = None if args.no_official else run_official(uncal, refs)
+        ours_s = statistics.median(r["seconds"] for r in ours)
+        ours_rss = max(r["peak_rss_bytes"] for r in ours) / 1e9
+        row = {"case": name, "shape": f"{nints}x{ngroups}x{ny}x{nx}", "ours_s": ours_s, "ours_rss_gb": ours_rss,
+               "ours_throughput": samples / ours_s, "ours_steps": steps,
+               "official_s": official and official["seconds"],
+               "official_rss_gb": official and official["peak_rss_bytes"] and official["peak_rss_bytes"] / 1e9,
+               "official_steps": official and official["steps"]}
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+    print(f"\n{'case':6s} {'shape (ints x groups x y x x)':30s} {'ours s':>8s} {'ours GB':>8s} {'Mpix*grp/s':>11s}"
+          f" {'official s':>11s} {'official GB':>12s} {'speed-up':>9s}")
+    for row in rows:
+        speedup = row["official_s"] / row["ours_s"] if row["official_s"] else float("nan")
+        official_s = f"{row['official_s']:.2f}" if row["official_s"] else "n/a"
+        official_gb = f"{row['official_rss_gb']:.2f}" if row["official_rss_gb"] else "n/a"
+        print(f"{row['case']:6s} {row['shape']:30s} {row['ours_s']:8.2f} {row['ours_rss_gb']:8.2f}"
+              f" {row['ours_throughput'] / 1e6:11.1f} {official_s:>11s} {official_gb:>12s} {speedup:9.1f}")
+    for row in rows:
+        print(f"\n{row['case']}: seconds per step (ours persisted step by step | official)")
+        official_steps = row["official_steps"] or {}
+        for step, seconds in row["ours_steps"].items():
+            print(f"  {step:22s} {seconds:7.2f} | {official_steps.get(step, float('nan')):7.2f}")
+
+
+if __name__ == "__main__":
+    main()
