@@ -10,6 +10,7 @@ import xarray as xr
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE
 from jwstlazy.kernels.jump import detect_jumps
+from jwstlazy.kernels.snowballs import flag_snowballs
 from jwstlazy.steps.base import Step, StepParameters
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
@@ -44,6 +45,17 @@ class JumpStep(Step):
         min_diffs_single_pass: int = 10
         minimum_sigclip_groups: int = 100
         only_use_ints: bool = True
+        expand_large_events: bool = False
+        min_sat_area: float = 1.0
+        min_jump_area: float = 5.0
+        expand_factor: float = 2.0
+        sat_required_snowball: bool = True
+        min_sat_radius_extend: float = 2.5
+        sat_expand: int = 2
+        edge_size: int = 25
+        mask_snowball_core_next_int: bool = True
+        snowball_time_masked_next_int: int = 4000
+        max_extended_radius: int = 200
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
         ramp = as_ramp(ds)
@@ -88,7 +100,28 @@ class JumpStep(Step):
             halo=1 if p.flag_4_neighbors else 0,
             name="jump",
         )
+        if p.expand_large_events:
+            groupdq = self._expand_snowballs(groupdq, tgroup)
         return with_arrays(ramp, GROUPDQ=groupdq, PIXELDQ=pixeldq)
+
+    def _expand_snowballs(self, groupdq: da.Array, group_time: float) -> da.Array:
+        """Snowball expansion (near-IR) on whole frames: one task per exposure on the uint8 group flags.
+
+        Events reach up to ``2 * max_extended_radius`` pixels, so the frame is not split here; the flags are
+        1 byte per sample, and the result goes back to the pixel-block chunking.
+        """
+        p = self.parameters
+        whole = groupdq.rechunk({2: -1, 3: -1})
+        options = dict(
+            group_time=group_time, min_jump_area=p.min_jump_area, min_sat_area=p.min_sat_area,
+            expand_factor=p.expand_factor, sat_required_snowball=p.sat_required_snowball,
+            min_sat_radius_extend=p.min_sat_radius_extend, sat_expand=p.sat_expand, edge_size=p.edge_size,
+            max_extended_radius=p.max_extended_radius, mask_snowball_core_next_int=p.mask_snowball_core_next_int,
+            snowball_time_masked_next_int=p.snowball_time_masked_next_int,
+        )
+        expanded = whole.map_blocks(lambda block: flag_snowballs(block, **options).groupdq, dtype=np.uint8,
+                                    token="snowballs")
+        return expanded.rechunk(groupdq.chunks)
 
 
 def _nan_median(values: np.ndarray) -> tuple[np.ndarray]:
