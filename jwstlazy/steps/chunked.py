@@ -67,6 +67,7 @@ def map_pixel_blocks(
     single = len(outputs) == 1
 
     def run_block(*blocks, block_info=None):
+        _one_numba_thread_per_task()
         extra = dict(kwargs)
         if pass_origin:
             location = block_info[0]["array-location"]
@@ -103,6 +104,17 @@ def map_pixel_blocks(
             )
         results.append(extracted)
     return results
+
+
+def _one_numba_thread_per_task() -> None:
+    """Inside a dask worker thread, let numba kernels use one thread: dask already runs a task per core, and
+    numba's own pool on top would oversubscribe the cores (the setting is per thread; ``sync`` keeps numba's)."""
+    import threading
+
+    import numba
+
+    if threading.current_thread() is not threading.main_thread():
+        numba.set_num_threads(1)
 
 
 def _pick(packed_block: np.ndarray | tuple, index: int) -> np.ndarray:
