@@ -62,6 +62,36 @@ print(json.dumps(times))
 """
 
 
+_CHUNKS_CHILD = r"""
+import json, statistics, sys, time
+import logging; logging.disable(logging.WARNING)
+import dask
+from jwstlazy.datamodels import open as open_product
+from jwstlazy.graphs.detector1 import Detector1Pipeline
+from jwstlazy.references import ReferenceFinder
+uncal, refs, rows, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+pipeline = Detector1Pipeline(references=ReferenceFinder(directories=[refs]))
+build, compute = [], []
+for _ in range(repeats + 1):  # the first run warms numba's cache and is dropped
+    start = time.perf_counter()
+    products = pipeline.build(open_product(uncal, chunks={"y": rows}))
+    built = time.perf_counter()
+    dask.compute(products["rate"], products["rateints"])
+    build.append(built - start)
+    compute.append(time.perf_counter() - built)
+print(json.dumps({"build": statistics.median(build[1:]), "compute": statistics.median(compute[1:])}))
+"""
+
+
+def chunk_study(uncal: Path, refs: Path, repeats: int) -> None:
+    """Graph-build and compute seconds (no writing) by pixel-block height, threads scheduler, in one process."""
+    print(f"\nchunk study, {uncal.name}: median of {repeats} (after a warm-up run)")
+    print(f"{'y rows':>7s} {'build s':>8s} {'compute s':>10s}")
+    for rows in (256, 512, 1024):
+        result = _child(_CHUNKS_CHILD, str(uncal), str(refs), str(rows), str(repeats))
+        print(f"{rows:7d} {result['build']:8.2f} {result['compute']:10.2f}")
+
+
 def simulate_case(name: str, folder: Path, tso_nints: int) -> tuple[Path, Path]:
     """Simulated uncal + references for a case (cached)."""
     from jwstlazy.datamodels import write_fits
@@ -109,8 +139,13 @@ def main() -> None:
     parser.add_argument("--tso-nints", type=int, default=500)
     parser.add_argument("--scheduler", default="threads")
     parser.add_argument("--no-official", action="store_true")
+    parser.add_argument("--chunk-study", action="store_true", help="only time build/compute by block height")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "jwstlazy_detector1_bench")
     args = parser.parse_args()
+    if args.chunk_study:
+        uncal, refs = simulate_case("full", args.out, args.tso_nints)
+        chunk_study(uncal, refs, args.repeats)
+        return
     rows = []
     for name in args.cases.split(","):
         uncal, refs = simulate_case(name, args.out, args.tso_nints)
