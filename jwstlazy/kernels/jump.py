@@ -24,9 +24,10 @@ them (``stcal/jump/twopoint_difference.py``; see ``docs/steps/jump.md``):
    the next ``after_jump_flag_n1`` groups (likewise ``dn2``/``n2``).
 6. JUMP_DET is removed where a group is also DO_NOT_USE or SATURATED.
 
-Neighbour flagging reaches one pixel outside the chunk: call the kernel on chunks with a one-pixel
-halo (``dask.array.map_overlap(depth={y: 1, x: 1}, boundary="none")``) and keep the interior; every
-pixel's own detection does not depend on its neighbours, so the interior is exact. The regime and
+Neighbour flagging reaches one pixel outside the chunk. :func:`detect_jumps` works on one chunk (exact
+in the interior of a chunk given with a one-pixel halo); chunked graphs run it as two passes so that only
+a bit mask crosses chunk borders: :func:`find_jumps` per pixel (each pixel's own detection does not depend
+on its neighbours), then :func:`flag_neighbors_and_after_jumps` with the neighbour bits of a one-pixel halo. The regime and
 the after-jump threshold depend on the whole exposure: pass ``fully_flagged`` (from
 :func:`fully_flagged_groups`) and ``gain_median`` computed on the whole exposure. Snowballs are
 flagged afterwards by ``jwstlazy.kernels.snowballs.flag_snowballs``.
@@ -47,7 +48,10 @@ from jwstlazy.datamodels.dqflags import (
 )
 from jwstlazy.kernels.small_median import column_medians, median_of_first, sort_columns
 
-__all__ = ["JumpResult", "detect_jumps", "fully_flagged_groups"]
+__all__ = [
+    "JumpCandidates", "JumpResult", "detect_jumps", "find_jumps", "flag_neighbors_and_after_jumps",
+    "fully_flagged_groups",
+]
 
 #: Group flags that make a group's value unusable (NaN) for the differences.
 UNUSABLE = DO_NOT_USE | SATURATED
@@ -65,6 +69,16 @@ class JumpResult(NamedTuple):
     groupdq: np.ndarray  #: (nints, ngroups, ny, nx) uint8, with JUMP_DET added
     pixeldq: np.ndarray  #: (ny, nx) uint32, with DO_NOT_USE|NO_GAIN_VALUE where the gain is bad
     primary_jumps: np.ndarray  #: (ny, nx) int32: JUMP_DET groups before neighbour/after-jump flags
+
+
+class JumpCandidates(NamedTuple):
+    """What pass 1 (:func:`find_jumps`) finds in a chunk, for pass 2 (:func:`flag_neighbors_and_after_jumps`)."""
+
+    groupdq: np.ndarray  #: (nints, ngroups, ny, nx) uint8, JUMP_DET on detected groups
+    pixeldq: np.ndarray  #: (ny, nx) uint32
+    primary_jumps: np.ndarray  #: (ny, nx) int32
+    neighbor_sources: np.ndarray  #: (nints, words, ny, nx) uint64: bit g = group g flags its 4 neighbours
+    median_diffs: np.ndarray  #: (ny, nx) float64 median first difference, e-/group (NaN: no detection)
 
 
 def fully_flagged_groups(groupdq: np.ndarray) -> np.ndarray:
@@ -130,6 +144,48 @@ def detect_jumps(
     JumpResult with new arrays (inputs are not modified). The kernel runs on numba's current
     thread count (``numba.set_num_threads``, which is thread-local).
     """
+    candidates = find_jumps(
+        data, groupdq, pixeldq, gain, readnoise, nframes=nframes, rejection_threshold=rejection_threshold,
+        three_group_rejection_threshold=three_group_rejection_threshold,
+        four_group_rejection_threshold=four_group_rejection_threshold, flag_4_neighbors=flag_4_neighbors,
+        max_jump_to_flag_neighbors=max_jump_to_flag_neighbors, min_jump_to_flag_neighbors=min_jump_to_flag_neighbors,
+        minimum_groups=minimum_groups, min_diffs_single_pass=min_diffs_single_pass,
+        minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints, fully_flagged=fully_flagged,
+    )
+    if gain_median is None:
+        gain_median = float(np.nanmedian(gain)) if np.size(gain) else 0.0
+    new_groupdq = flag_neighbors_and_after_jumps(
+        data, gain, candidates, after_jump_flag_dn1=after_jump_flag_dn1, after_jump_flag_n1=after_jump_flag_n1,
+        after_jump_flag_dn2=after_jump_flag_dn2, after_jump_flag_n2=after_jump_flag_n2, gain_median=gain_median,
+    )
+    return JumpResult(new_groupdq, candidates.pixeldq, candidates.primary_jumps)
+
+
+def find_jumps(
+    data: np.ndarray,
+    groupdq: np.ndarray,
+    pixeldq: np.ndarray,
+    gain: np.ndarray,
+    readnoise: np.ndarray,
+    *,
+    nframes: int,
+    rejection_threshold: float = 4.0,
+    three_group_rejection_threshold: float = 6.0,
+    four_group_rejection_threshold: float = 5.0,
+    flag_4_neighbors: bool = True,
+    max_jump_to_flag_neighbors: float = 1000.0,
+    min_jump_to_flag_neighbors: float = 10.0,
+    minimum_groups: int = 3,
+    min_diffs_single_pass: int = 10,
+    minimum_sigclip_groups: int = 100,
+    only_use_ints: bool = True,
+    fully_flagged: np.ndarray | None = None,
+) -> JumpCandidates:
+    """Pass 1 of :func:`detect_jumps`, per pixel (no neighbours): steps 1-3 and 6 (arguments as there).
+
+    The returned ``neighbor_sources`` (one bit per group, ``ceil(ngroups / 64)`` words; no words without
+    ``flag_4_neighbors``) is what pass 2, :func:`flag_neighbors_and_after_jumps`, needs from neighbours.
+    """
     nints, ngroups, ny, nx = data.shape
     data = np.ascontiguousarray(data, dtype=np.float32)
     groupdq = np.ascontiguousarray(groupdq, dtype=np.uint8)
@@ -147,16 +203,11 @@ def detect_jumps(
         minimum_sigclip_groups=minimum_sigclip_groups,
         only_use_ints=only_use_ints,
     )
-    if gain_median is None:
-        gain_median = float(np.nanmedian(gain)) if gain.size else 0.0
-    after_jump_e1 = after_jump_flag_dn1 * gain_median
-    after_jump_e2 = after_jump_flag_dn2 * gain_median
-
     new_groupdq = groupdq.copy()
-    n_words = -(-ngroups // 64) if flag_4_neighbors and regime != REGIME_NONE else 0
-    neighbor_sources = np.empty((nints, n_words, ny, nx), dtype=np.uint64)
-    median_diffs = np.empty((ny, nx), dtype=np.float64)
-    primary_jumps = np.empty((ny, nx), dtype=np.int32)
+    n_words = -(-ngroups // 64) if flag_4_neighbors else 0
+    neighbor_sources = np.zeros((nints, n_words, ny, nx), dtype=np.uint64)
+    median_diffs = np.full((ny, nx), np.nan, dtype=np.float64)
+    primary_jumps = np.zeros((ny, nx), dtype=np.int32)
     _detect_chunk(
         data,
         groupdq,
@@ -177,21 +228,50 @@ def detect_jumps(
     )
     if regime == REGIME_SIGMA_CLIP:
         _unflag_all_jump_planes(new_groupdq, neighbor_sources, primary_jumps)
-    flag_after_jumps = regime != REGIME_NONE and (after_jump_flag_n1 > 0 or after_jump_flag_n2 > 0)
-    if n_words or flag_after_jumps:
+    if regime == REGIME_NONE:  # nothing detected: no neighbours to flag, and NaN medians stop after-jump flags
+        neighbor_sources[:] = 0
+        median_diffs[:] = np.nan
+    return JumpCandidates(new_groupdq, pixeldq, primary_jumps, neighbor_sources, median_diffs)
+
+
+def flag_neighbors_and_after_jumps(
+    data: np.ndarray,
+    gain: np.ndarray,
+    candidates: JumpCandidates,
+    *,
+    after_jump_flag_dn1: float = 0.0,
+    after_jump_flag_n1: int = 0,
+    after_jump_flag_dn2: float = 0.0,
+    after_jump_flag_n2: int = 0,
+    gain_median: float,
+    core: tuple[slice, slice] | None = None,
+) -> np.ndarray:
+    """Pass 2 of :func:`detect_jumps`: steps 4-5, returning the new (nints, ngroups, ny, nx) uint8 group DQ.
+
+    ``candidates`` comes from :func:`find_jumps` on this chunk, except ``neighbor_sources``, which may
+    carry a halo of one pixel from the neighbouring chunks; ``core`` is then the (y, x) slices of this
+    chunk inside it (None: no halo).
+    """
+    groupdq = np.array(candidates.groupdq, dtype=np.uint8, order="C")
+    sources = np.ascontiguousarray(candidates.neighbor_sources, dtype=np.uint64)
+    top, left = (0, 0) if core is None else (core[0].start, core[1].start)
+    flag_after_jumps = after_jump_flag_n1 > 0 or after_jump_flag_n2 > 0
+    if sources.shape[1] or flag_after_jumps:
         _flag_neighbors_and_after_jumps(
-            data,
-            gain,
-            new_groupdq,
-            neighbor_sources,
-            median_diffs,
+            np.ascontiguousarray(data, dtype=np.float32),
+            np.ascontiguousarray(gain, dtype=np.float32),
+            groupdq,
+            sources,
+            int(top),
+            int(left),
+            np.ascontiguousarray(candidates.median_diffs, dtype=np.float64),
             flag_after_jumps,
-            float(after_jump_e1),
+            float(after_jump_flag_dn1 * gain_median),
             int(after_jump_flag_n1),
-            float(after_jump_e2),
+            float(after_jump_flag_dn2 * gain_median),
             int(after_jump_flag_n2),
         )
-    return JumpResult(new_groupdq, pixeldq, primary_jumps)
+    return groupdq
 
 
 def _choose_regime(
@@ -601,6 +681,8 @@ def _flag_neighbors_and_after_jumps(
     gain,
     groupdq,
     neighbor_sources,
+    top,
+    left,
     median_diffs,
     flag_after_jumps,
     after_jump_e1,
@@ -613,23 +695,26 @@ def _flag_neighbors_and_after_jumps(
     A group gets JUMP_DET when it or one of its four neighbours is a neighbour source (bit set in
     ``neighbor_sources``) and it is not SATURATED or DO_NOT_USE. Then jumps at least
     ``after_jump_e*`` electrons above the median difference flag the next ``after_jump_n*`` groups
-    (not SATURATED or DO_NOT_USE).
+    (not SATURATED or DO_NOT_USE). ``neighbor_sources`` may have a halo: pixel (y, x) of ``groupdq``
+    is (y + top, x + left) there.
     """
     nints, _, ny, nx = groupdq.shape
-    n_words = neighbor_sources.shape[1]
+    n_words, sy, sx = neighbor_sources.shape[1], neighbor_sources.shape[2], neighbor_sources.shape[3]
     for y in numba.prange(ny):
+        ys = y + top
         for x in range(nx):
+            xs = x + left
             for i in range(nints):
                 for w in range(n_words):
-                    bits = neighbor_sources[i, w, y, x]
-                    if y > 0:
-                        bits |= neighbor_sources[i, w, y - 1, x]
-                    if y < ny - 1:
-                        bits |= neighbor_sources[i, w, y + 1, x]
-                    if x > 0:
-                        bits |= neighbor_sources[i, w, y, x - 1]
-                    if x < nx - 1:
-                        bits |= neighbor_sources[i, w, y, x + 1]
+                    bits = neighbor_sources[i, w, ys, xs]
+                    if ys > 0:
+                        bits |= neighbor_sources[i, w, ys - 1, xs]
+                    if ys < sy - 1:
+                        bits |= neighbor_sources[i, w, ys + 1, xs]
+                    if xs > 0:
+                        bits |= neighbor_sources[i, w, ys, xs - 1]
+                    if xs < sx - 1:
+                        bits |= neighbor_sources[i, w, ys, xs + 1]
                     g = 64 * w
                     while bits:
                         if bits & np.uint64(1) and groupdq[i, g, y, x] & UNUSABLE == 0:

@@ -17,9 +17,11 @@ Matches ``stcal.saturation.saturation.flag_saturated_pixels`` as called by jwst 
    jump from group 1 to 2 exceeds (threshold - group 1) / NFRAMES ("bias" = superbias SCI, NaN kept).
 4. ZEROFRAME: values >= threshold (grown) or <= 0 are set to 0 (0 marks unusable ZEROFRAME data).
 
-Chunking: the growth needs neighbours. Call through ``dask.array.map_overlap`` with
-``depth = saturation_halo(n_pix_grow_sat, nframes)`` in y and x and ``boundary="none"``; the kernel treats
-the array edge as "nothing saturated beyond", exactly like scipy's binary dilation used upstream.
+Chunking: two passes, so that only 1-byte flags cross chunk borders. :func:`flag_saturated_pixels` works
+per pixel (own saturation, A/D floor, and the read-pattern tests as "hints"); :func:`grow_saturation` needs
+neighbours: give it the uint8 group DQ and hints with a halo of ``saturation_halo(n_pix_grow_sat, nframes)``
+pixels (``boundary="none"``); the array edge counts as "nothing saturated beyond", like scipy's binary
+dilation used upstream. :func:`flag_saturation` runs both on one chunk.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ from jwstlazy.datamodels.dqflags import (
     SATURATED,
 )
 
-__all__ = ["ATOD_LIMIT", "saturation_halo", "flag_saturation"]
+__all__ = ["ATOD_LIMIT", "saturation_halo", "flag_saturation", "flag_saturated_pixels", "grow_saturation"]
+
+#: Bits of the pass-1 hints: the group reaches the diluted threshold / the second-group test holds.
+HINT_DILUTED, HINT_SECOND_GROUP = 1, 2
 
 #: Hard DN limit of the 16-bit A-to-D converter (jwst.saturation.saturation.ATOD_LIMIT).
 ATOD_LIMIT = 65535.0
@@ -95,44 +100,84 @@ def _effective_thresholds(sat_thresh, sat_dq, pixeldq):
 
 
 @numba.njit(cache=True)
-def _flag_integration(data, gdq, thresh, no_check, n_grow, nframes, bias):
-    """Flag one integration in place: data (ngroups, ny, nx) float32, gdq (ngroups, ny, nx) uint8."""
-    ngroups, ny, nx = data.shape
-    # Forward pass: running tally of saturation, A/D floor on the current group, growth per group.
+def _flag_pixels(data, gdq, hints, thresh, no_check, nframes, bias):
+    """Pass 1, per pixel, in place: own SATURATED (a running tally) and A/D floor into ``gdq``; with
+    NFRAMES > 1 the read-pattern tests of pass 2 into ``hints`` (HINT_DILUTED, HINT_SECOND_GROUP).
+
+    data, gdq, hints: (nints, ngroups, ny, nx); thresh, no_check, bias: (ny, nx).
+    """
+    nints, ngroups, ny, nx = data.shape
     tally = np.zeros((ny, nx), dtype=np.bool_)
-    sat_plane = np.zeros((ny, nx), dtype=np.bool_)
-    for g in range(ngroups):
-        for y in range(ny):
-            for x in range(nx):
-                value = data[g, y, x]
-                if value >= thresh[y, x]:
-                    tally[y, x] = True
-                flags = gdq[g, y, x]
-                if tally[y, x]:
-                    flags |= SATURATED
-                if value <= 0:
-                    flags |= AD_FLOOR | DO_NOT_USE
-                gdq[g, y, x] = flags
-                sat_plane[y, x] = (flags & SATURATED) != 0
-        if n_grow > 0:
-            grown = _grow_box(sat_plane, n_grow)
+    for i in range(nints):
+        tally[:] = False
+        for g in range(ngroups):
             for y in range(ny):
                 for x in range(nx):
-                    if grown[y, x]:
-                        gdq[g, y, x] |= SATURATED
+                    value = data[i, g, y, x]
+                    if value >= thresh[y, x]:
+                        tally[y, x] = True
+                    flags = gdq[i, g, y, x]
+                    if tally[y, x]:
+                        flags |= SATURATED
+                    if value <= 0:
+                        flags |= AD_FLOOR | DO_NOT_USE
+                    gdq[i, g, y, x] = flags
+        if nframes <= 1:
+            continue
+        for g in range(ngroups - 1):
+            mean_frame = g * nframes + (nframes + 1) / 2.0
+            dilution = mean_frame / ((g + 1) * nframes)
+            for y in range(ny):
+                for x in range(nx):
+                    factor = 1.0 if no_check[y, x] else dilution
+                    if data[i, g, y, x] >= thresh[y, x] * factor:
+                        hints[i, g, y, x] |= HINT_DILUTED
+        if ngroups > 2:
+            mean_first = (nframes + 1) / 2.0
+            last_frame_third = 3.0 * nframes
+            frames = np.float32(nframes)
+            for y in range(ny):
+                for x in range(nx):
+                    # float32 / float64 mix as upstream, so that borderline pixels agree
+                    t32 = np.float32(thresh[y, x])
+                    b = bias[y, x]
+                    d0 = data[i, 0, y, x]
+                    d1 = data[i, 1, y, x]
+                    signal_first = np.float64(d0 - b)
+                    quiet = (signal_first / mean_first) * last_frame_third + np.float64(b) < np.float64(t32)
+                    if quiet and (d1 - d0) > (t32 - d0) / frames:
+                        hints[i, 1, y, x] |= HINT_SECOND_GROUP
+
+
+@numba.njit(cache=True)
+def _grow_integration(gdq, hints, n_grow, nframes):
+    """Pass 2 on one integration, in place: gdq, hints (ngroups, ny, nx) uint8 (hints unused if NFRAMES <= 1)."""
+    ngroups, ny, nx = gdq.shape
+    sat_plane = np.zeros((ny, nx), dtype=np.bool_)
+    if n_grow > 0:
+        for g in range(ngroups):
+            any_sat = False
+            for y in range(ny):
+                for x in range(nx):
+                    sat = (gdq[g, y, x] & SATURATED) != 0
+                    sat_plane[y, x] = sat
+                    any_sat = any_sat or sat
+            if any_sat:
+                grown = _grow_box(sat_plane, n_grow)
+                for y in range(ny):
+                    for x in range(nx):
+                        if grown[y, x]:
+                            gdq[g, y, x] |= SATURATED
     if nframes <= 1:
         return  # no frame averaging: the read-pattern passes cannot flag anything new
-    # Backward pass for saturation hidden by frame averaging.
+    # Backward pass for saturation hidden by frame averaging (each group only reads the forward flags).
     partial = np.zeros((ny, nx), dtype=np.bool_)
     for g in range(ngroups - 2, -1, -1):
-        mean_frame = g * nframes + (nframes + 1) / 2.0
-        dilution = mean_frame / ((g + 1) * nframes)
         any_flag = False
         for y in range(ny):
             for x in range(nx):
-                factor = 1.0 if no_check[y, x] else dilution
                 hit = (
-                    data[g, y, x] >= thresh[y, x] * factor
+                    (hints[g, y, x] & HINT_DILUTED) != 0
                     and (gdq[g, y, x] & (SATURATED | DO_NOT_USE)) == 0
                     and (gdq[g + 1, y, x] & SATURATED) != 0
                 )
@@ -146,29 +191,17 @@ def _flag_integration(data, gdq, thresh, no_check, n_grow, nframes, bias):
                         gdq[g, y, x] |= DO_NOT_USE
     # Second-group pass for saturation in the last frame of group 2.
     if ngroups > 2:
-        mean_first = (nframes + 1) / 2.0
-        last_frame_third = 3.0 * nframes
-        frames = np.float32(nframes)
         for y in range(ny):
             for x in range(nx):
-                # float32 / float64 mix as upstream, so that borderline pixels agree
-                t32 = np.float32(thresh[y, x])
-                b = bias[y, x]
-                d0 = data[0, y, x]
-                d1 = data[1, y, x]
-                signal_first = np.float64(d0 - b)
-                quiet = (signal_first / mean_first) * last_frame_third + np.float64(b) < np.float64(t32)
-                jump = (d1 - d0) > (t32 - d0) / frames
                 third_sat = (gdq[2, y, x] & SATURATED) != 0 and (gdq[1, y, x] & SATURATED) == 0
-                if quiet and jump and third_sat:
+                if third_sat and (hints[1, y, x] & HINT_SECOND_GROUP) != 0:
                     gdq[1, y, x] |= DO_NOT_USE
 
 
-@numba.njit(cache=True, parallel=True)
-def _flag_all(data, gdq, thresh, no_check, n_grow, nframes, bias):
-    nints = data.shape[0]
-    for i in numba.prange(nints):
-        _flag_integration(data[i], gdq[i], thresh, no_check, n_grow, nframes, bias)
+@numba.njit(cache=True)
+def _grow_all(gdq, hints, n_grow, nframes):
+    for i in range(gdq.shape[0]):
+        _grow_integration(gdq[i], hints[i], n_grow, nframes)
 
 
 @numba.njit(cache=True)
@@ -188,6 +221,55 @@ def _clean_zeroframe(zeroframe, thresh, n_grow):
     return out
 
 
+def flag_saturated_pixels(
+    data: np.ndarray,
+    groupdq: np.ndarray,
+    pixeldq: np.ndarray,
+    sat_thresh: np.ndarray,
+    sat_dq: np.ndarray,
+    bias: np.ndarray | None = None,
+    nframes: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pass 1 (per pixel, no neighbours): each pixel's own saturation, A/D floor and read-pattern tests.
+
+    Arguments as :func:`flag_saturation`. Returns (groupdq, pixeldq, hints): new groupdq with the pixel's
+    own SATURATED/AD_FLOOR flags, the pixel DQ with the saturation DQ, and (nints, ngroups, ny, nx) uint8
+    hints for :func:`grow_saturation` (all zero unless NFRAMES > 1).
+    """
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    gdq = np.array(groupdq, dtype=GROUP_DTYPE, order="C")
+    thresh, no_check, pdq = _effective_thresholds(
+        np.ascontiguousarray(sat_thresh, dtype=np.float32),
+        np.ascontiguousarray(sat_dq, dtype=PIXEL_DTYPE),
+        np.ascontiguousarray(pixeldq, dtype=PIXEL_DTYPE),
+    )
+    bias_array = np.zeros(thresh.shape, np.float32) if bias is None else np.ascontiguousarray(bias, np.float32)
+    read_nframes = 0 if nframes is None else int(nframes)
+    hints = np.zeros(gdq.shape if read_nframes > 1 else (gdq.shape[0], 0, 0, 0), dtype=np.uint8)
+    _flag_pixels(data, gdq, hints, thresh, no_check, read_nframes, bias_array)
+    return gdq, pdq, hints
+
+
+def grow_saturation(
+    groupdq: np.ndarray, hints: np.ndarray, n_pix_grow_sat: int = 1, nframes: int | None = None,
+    core: tuple[slice, slice] | None = None,
+) -> np.ndarray:
+    """Pass 2: grow SATURATED into (2n+1)^2 boxes and apply the read-pattern (NFRAMES > 1) flags.
+
+    groupdq, hints: (nints, ngroups, ny, nx) uint8 from :func:`flag_saturated_pixels`, with a halo of
+    ``saturation_halo(n, nframes)`` pixels where the chunk has neighbours; ``core`` = the (y, x) slices of
+    the chunk inside the halo (None: the whole array). Returns the core's new groupdq.
+    """
+    gdq = np.array(groupdq, dtype=GROUP_DTYPE, order="C")
+    read_nframes = 0 if nframes is None else int(nframes)
+    if read_nframes > 1:
+        hints = np.ascontiguousarray(hints, dtype=np.uint8)
+    else:
+        hints = np.zeros((gdq.shape[0], 0, 0, 0), dtype=np.uint8)
+    _grow_all(gdq, hints, int(n_pix_grow_sat), read_nframes)
+    return gdq if core is None else np.ascontiguousarray(gdq[..., core[0], core[1]])
+
+
 def flag_saturation(
     data: np.ndarray,
     groupdq: np.ndarray,
@@ -199,7 +281,7 @@ def flag_saturation(
     bias: np.ndarray | None = None,
     zeroframe: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Flag saturation and A/D floor in one chunk (with its halo, see ``saturation_halo``).
+    """Flag saturation and A/D floor in one chunk (both passes; exact in the interior beyond the halo).
 
     Parameters
     ----------
@@ -219,21 +301,14 @@ def flag_saturation(
     pixeldq : (ny, nx) uint32, new array (with the saturation DQ and NO_SAT_CHECK for NaN thresholds).
     zeroframe : (nints, ny, nx) float32 with flagged values set to 0, or None.
     """
-    data = np.ascontiguousarray(data, dtype=np.float32)
-    gdq = np.array(groupdq, dtype=GROUP_DTYPE, order="C")
-    thresh, no_check, pdq = _effective_thresholds(
-        np.ascontiguousarray(sat_thresh, dtype=np.float32),
-        np.ascontiguousarray(sat_dq, dtype=PIXEL_DTYPE),
-        np.ascontiguousarray(pixeldq, dtype=PIXEL_DTYPE),
-    )
-    bias_array = (
-        np.zeros(thresh.shape, dtype=np.float32)
-        if bias is None
-        else np.ascontiguousarray(bias, dtype=np.float32)
-    )
-    read_nframes = 0 if nframes is None else int(nframes)
-    _flag_all(data, gdq, thresh, no_check, int(n_pix_grow_sat), read_nframes, bias_array)
+    gdq, pdq, hints = flag_saturated_pixels(data, groupdq, pixeldq, sat_thresh, sat_dq, bias, nframes)
+    gdq = grow_saturation(gdq, hints, n_pix_grow_sat, nframes)
     zf = None
     if zeroframe is not None:
+        thresh, _, _ = _effective_thresholds(
+            np.ascontiguousarray(sat_thresh, dtype=np.float32),
+            np.ascontiguousarray(sat_dq, dtype=PIXEL_DTYPE),
+            np.ascontiguousarray(pixeldq, dtype=PIXEL_DTYPE),
+        )
         zf = _clean_zeroframe(np.ascontiguousarray(zeroframe, dtype=np.float32), thresh, int(n_pix_grow_sat))
-    return gdq, pdq.astype(PIXEL_DTYPE), zf
+    return gdq, pdq, zf

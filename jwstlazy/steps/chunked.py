@@ -6,7 +6,10 @@ tuple of arrays whose last two axes are the same (y, x). :func:`map_pixel_blocks
 and hands each output back as its own dask array, without running the kernel twice.
 
 With ``halo > 0`` each block is given ``halo`` extra rows and columns from its neighbours (none beyond the
-array's edges) and the outputs are trimmed back, for kernels that look at neighbouring pixels.
+array's edges) and the outputs are trimmed back, for kernels that look at neighbouring pixels. Halos copy
+whole blocks (dask concatenates the neighbours' edges), so with ``halo_inputs`` only the named inputs get
+one, preferably small uint8 flags: the kernel then receives ``core=(y slice, x slice)``, the block's own
+pixels inside the haloed arrays, and returns outputs of the block's own shape.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def map_pixel_blocks(
     halo: int = 0,
     name: str | None = None,
     pass_origin: bool = False,
+    halo_inputs: Sequence[int] | None = None,
     **kwargs,
 ) -> list[da.Array]:
     """Run ``kernel(*blocks, **kwargs)`` on every pixel block; return one dask array per output.
@@ -60,10 +64,12 @@ def map_pixel_blocks(
     """
     chunks_yx = _pixel_chunks([a for a in arrays if isinstance(a, da.Array)] or [da.from_array(np.asarray(arrays[0]))])
     inputs = [_as_pixel_chunked(a, chunks_yx) for a in arrays]
-    if halo:
-        inputs = [
-            da.overlap.overlap(a, depth={a.ndim - 2: halo, a.ndim - 1: halo}, boundary="none") for a in inputs
-        ]
+    haloed = set(range(len(inputs)) if halo_inputs is None else halo_inputs) if halo else set()
+    inputs = [
+        da.overlap.overlap(a, depth={a.ndim - 2: halo, a.ndim - 1: halo}, boundary="none") if k in haloed else a
+        for k, a in enumerate(inputs)
+    ]
+    trim_outputs = bool(halo) and halo_inputs is None
     single = len(outputs) == 1
 
     def run_block(*blocks, block_info=None):
@@ -72,6 +78,8 @@ def map_pixel_blocks(
         if pass_origin:
             location = block_info[0]["array-location"]
             extra["origin"] = (location[-2][0], location[-1][0])
+        if haloed and not trim_outputs:
+            extra["core"] = _core_slices(block_info[min(haloed)], blocks[min(haloed)].shape, halo)
         result = kernel(*blocks, **extra)
         return (result,) if single and not isinstance(result, tuple) else tuple(result)
 
@@ -85,6 +93,8 @@ def map_pixel_blocks(
         drop_axis=list(range(ndim - 2)) or None,
         meta=np.empty((0, 0), dtype=object),
         token=name,  # a readable prefix; dask appends a hash of the inputs
+        # haloed and plain inputs differ in chunk sizes but pair up block by block
+        **({"chunks": tuple(chunks_yx)} if haloed and not trim_outputs else {}),
     )
     results = []
     for index, spec in enumerate(outputs):
@@ -98,12 +108,23 @@ def map_pixel_blocks(
             new_axis=list(range(len(spec.leading))) or None,
             meta=np.empty((0,) * (len(spec.leading) + 2), dtype=spec.dtype),
         )
-        if halo:
+        if trim_outputs:
             extracted = da.overlap.trim_internal(
                 extracted, {extracted.ndim - 2: halo, extracted.ndim - 1: halo}, boundary="none"
             )
         results.append(extracted)
     return results
+
+
+def _core_slices(info: dict, haloed_shape: tuple[int, ...], halo: int) -> tuple[slice, slice]:
+    """(y, x) slices of a block's own pixels inside its haloed version (no halo beyond the array's edges)."""
+    core = []
+    for axis in (-2, -1):
+        index, count = info["chunk-location"][axis], info["num-chunks"][axis]
+        before = halo if index > 0 else 0
+        after = halo if index < count - 1 else 0
+        core.append(slice(before, haloed_shape[axis] - after))
+    return core[0], core[1]
 
 
 def _one_numba_thread_per_task() -> None:

@@ -215,3 +215,27 @@ def test_saturated_groups_flagged_where_the_truth_says(exposures, references) ->
         assert np.mean(grown_first == expected) > 0.9999
     assert n_saturated > 100
     assert n_disagree <= 0.02 * n_saturated, (n_disagree, n_saturated)
+
+
+@pytest.mark.parametrize("readpatt", ["RAPID", "BRIGHT2"])
+def test_pixel_blocks_give_the_same_products_as_one_block(references, readpatt):
+    """Steps that look at neighbours (saturation growth, jump neighbours) exchange halos between pixel blocks:
+    uneven blocks in y and x give byte-identical group DQ and rates to one block."""
+    import dask
+
+    folder, _ = references
+    scene, pointing = _star_scene()
+    config = ExposureConfig(detector=DETECTOR, subarray=SUBARRAY, ngroups=NGROUPS, seed=JUMP_SEED, scene=scene,
+                            pointing=pointing, cosmic_ray_scale=JUMP_CR_SCALE, readpatt=readpatt)
+    ds, _ = simulate_exposure(config)
+    pipeline = Detector1Pipeline(references=ReferenceFinder(directories=[folder]))
+    results = []
+    for chunks in ({"y": -1, "x": -1}, {"y": 37, "x": 300}):
+        ramp = pipeline.build(ds.chunk(chunks), stop="jump")
+        rate = pipeline.build(ramp, start="ramp_fit")["rate"]
+        results.append(dask.compute(ramp["GROUPDQ"].data, rate["SCI"].data, rate["ERR"].data, rate["DQ"].data))
+    assert ds.chunk({"y": 37, "x": 300})["SCI"].data.numblocks[-2:] == (7, 7)
+    assert np.count_nonzero(results[0][0] & dqflags.GROUP["SATURATED"]) > 0
+    assert np.count_nonzero(results[0][0] & dqflags.GROUP["JUMP_DET"]) > 0
+    for whole, blocks in zip(*results):
+        np.testing.assert_array_equal(whole, blocks)
