@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import dask.array as da
 import numpy as np
+from dask.layers import ArrayBlockIdDep
 
 
 @dataclass(frozen=True)
@@ -71,30 +72,43 @@ def map_pixel_blocks(
     ]
     trim_outputs = bool(halo) and halo_inputs is None
     single = len(outputs) == 1
+    starts = [np.cumsum((0,) + tuple(c)) for c in chunks_yx]
 
-    def run_block(*blocks, block_info=None):
+    def run_block(block_id, *blocks):
         _one_numba_thread_per_task()
+        blocks = [_single_block(b) for b in blocks]
         extra = dict(kwargs)
+        # halo rows/columns before and after this block (none beyond the array's edges)
+        before = [halo if i > 0 and haloed else 0 for i in block_id]
+        after = [halo if i < len(c) - 1 and haloed else 0 for i, c in zip(block_id, chunks_yx)]
         if pass_origin:
-            location = block_info[0]["array-location"]
-            extra["origin"] = (location[-2][0], location[-1][0])
+            origin = [int(start[i]) - (b if trim_outputs else 0) for start, i, b in zip(starts, block_id, before)]
+            extra["origin"] = tuple(origin)
         if haloed and not trim_outputs:
-            extra["core"] = _core_slices(block_info[min(haloed)], blocks[min(haloed)].shape, halo)
+            shape = blocks[min(haloed)].shape[-2:]
+            extra["core"] = tuple(slice(b, n - a) for b, a, n in zip(before, after, shape))
         result = kernel(*blocks, **extra)
         return (result,) if single and not isinstance(result, tuple) else tuple(result)
 
-    ndim = max(a.ndim for a in inputs)
-    # One object per pixel block (a 2-D grid of tuples); leading axes are single chunks, so dropping
-    # them concatenates nothing.
-    packed = da.map_blocks(
+    # One object per pixel block (a 2-D grid of tuples). Leading axes are single chunks; each input gets
+    # its own leading indices, handed over as nested one-item lists (concatenate=False): no copies.
+    pairs: list = [ArrayBlockIdDep(tuple(chunks_yx)), ("y", "x")]
+    for k, a in enumerate(inputs):
+        pairs += [a, tuple(f"lead{k}.{axis}" for axis in range(a.ndim - 2)) + ("y", "x")]
+    if trim_outputs:  # every input is haloed: blocks come out with their halos
+        packed_chunks = inputs[0].chunks[-2:]
+    else:
+        packed_chunks = tuple(chunks_yx)
+    packed = da.blockwise(
         run_block,
-        *inputs,
+        ("y", "x"),
+        *pairs,
+        concatenate=False,
+        align_arrays=False,  # haloed and plain inputs differ in chunk sizes but pair up block by block
+        adjust_chunks={"y": packed_chunks[0], "x": packed_chunks[1]},
         dtype=object,
-        drop_axis=list(range(ndim - 2)) or None,
         meta=np.empty((0, 0), dtype=object),
         token=name,  # a readable prefix; dask appends a hash of the inputs
-        # haloed and plain inputs differ in chunk sizes but pair up block by block
-        **({"chunks": tuple(chunks_yx)} if haloed and not trim_outputs else {}),
     )
     results = []
     for index, spec in enumerate(outputs):
@@ -116,15 +130,13 @@ def map_pixel_blocks(
     return results
 
 
-def _core_slices(info: dict, haloed_shape: tuple[int, ...], halo: int) -> tuple[slice, slice]:
-    """(y, x) slices of a block's own pixels inside its haloed version (no halo beyond the array's edges)."""
-    core = []
-    for axis in (-2, -1):
-        index, count = info["chunk-location"][axis], info["num-chunks"][axis]
-        before = halo if index > 0 else 0
-        after = halo if index < count - 1 else 0
-        core.append(slice(before, haloed_shape[axis] - after))
-    return core[0], core[1]
+def _single_block(block):
+    """The array inside the nested one-item lists blockwise hands over for contracted (leading) axes."""
+    while isinstance(block, list):
+        if len(block) != 1:
+            raise ValueError("leading axes must be single chunks")
+        block = block[0]
+    return block
 
 
 def _one_numba_thread_per_task() -> None:
