@@ -17,6 +17,7 @@ import numpy as np
 from astropy.io import fits
 
 from jwstlazy.errors import JwstLazyInputError
+from jwstlazy.kernels.byteswap import swap_bytes
 
 BLOCK = 2880  #: FITS block size in bytes
 CARD = 80  #: FITS header card length in bytes
@@ -186,14 +187,17 @@ def _sign_flip_dtype(bitpix: int) -> tuple[np.dtype, int]:
 
 
 def _decode(raw: np.ndarray, bitpix: int, bscale: float, bzero: float, dtype: np.dtype) -> np.ndarray:
-    """Stored (big-endian) values -> logical values of ``dtype``."""
-    if bscale == 1 and (bitpix, bzero) in _OFFSET_INTEGERS:
-        unsigned, top_bit = _sign_flip_dtype(bitpix)
-        flipped = raw.view(raw.dtype.str.replace("i", "u")).astype(unsigned) ^ unsigned.type(top_bit)
-        return flipped.view(dtype) if dtype.kind == "i" else flipped.astype(dtype, copy=False)
+    """Stored (big-endian) values, any strides (e.g. a block of a memory map) -> new array of ``dtype``."""
+    width = abs(bitpix) // 8
+    offset = bscale == 1 and (bitpix, bzero) in _OFFSET_INTEGERS
+    flip = 1 << (8 * width - 1) if offset else 0
+    native = swap_bytes(raw.view(f"u{width}"), flip)  # one pass: byte swap (+ FITS offset as a sign flip)
+    if offset:
+        return native.view(dtype)
+    values = native.view(_STORED[bitpix].newbyteorder("="))
     if bscale == 1 and bzero == 0:
-        return raw.astype(dtype)
-    return (raw.astype(dtype) * dtype.type(bscale) + dtype.type(bzero)).astype(dtype, copy=False)
+        return values.astype(dtype, copy=False)
+    return (values.astype(dtype) * dtype.type(bscale) + dtype.type(bzero)).astype(dtype, copy=False)
 
 
 def _encode(values: np.ndarray, bitpix: int, bzero: int) -> np.ndarray:
@@ -226,7 +230,7 @@ class FitsImageData:
             return np.empty(self.shape, dtype=self.dtype)[key]
         raw = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r", offset=self.offset, shape=self.shape)
         try:
-            return _decode(np.array(raw[key]), self.bitpix, self.bscale, self.bzero, self.dtype)
+            return _decode(np.asarray(raw[key], dtype=raw.dtype), self.bitpix, self.bscale, self.bzero, self.dtype)
         finally:
             del raw
 

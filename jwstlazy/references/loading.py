@@ -74,6 +74,17 @@ def exposure_attrs(exposure: Mapping[str, Any] | xr.Dataset | None) -> Mapping[s
     return exposure
 
 
+def exposure_pixel_blocks(exposure: Any) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The (y, x) chunks of a dask-backed exposure's SCI, so that reference images can be read in the same
+    pixel blocks (no rechunking, each task reads just its block); None for other exposures."""
+    if not isinstance(exposure, xr.Dataset) or "SCI" not in exposure:
+        return None
+    chunks = exposure["SCI"].chunks
+    if chunks is None or exposure["SCI"].dims[-2:] != ("y", "x"):
+        return None
+    return tuple(chunks[-2]), tuple(chunks[-1])
+
+
 def exposure_window(exposure: Mapping[str, Any]) -> Window | None:
     """The exposure's subarray from SUBSTRT1/2, SUBSIZE1/2; None when it has none of them.
 
@@ -124,7 +135,7 @@ def load_reference(
     window = exposure_window(exposure_attrs(exposure))
     try:
         with fits.open(path) as hdul:
-            return _dataset_from_hdul(hdul, path, kind, window)
+            return _dataset_from_hdul(hdul, path, kind, window, exposure_pixel_blocks(exposure))
     except JwstLazyInputError:
         raise
     except Exception as exc:  # astropy raises many types for damaged files
@@ -138,8 +149,8 @@ def _check_reftype(found: Any, kind: ReferenceType, path: Path) -> None:
                                  expected=repr(kind.name.upper()))
 
 
-def _dataset_from_hdul(hdul: fits.HDUList, path: Path, kind: ReferenceType,
-                       window: Window | None) -> xr.Dataset:
+def _dataset_from_hdul(hdul: fits.HDUList, path: Path, kind: ReferenceType, window: Window | None,
+                       blocks: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> xr.Dataset:
     primary = hdul[0].header
     _check_reftype(primary.get("REFTYPE"), kind, path)
     hdus = _named_hdus(hdul)
@@ -156,7 +167,7 @@ def _dataset_from_hdul(hdul: fits.HDUList, path: Path, kind: ReferenceType,
         if isinstance(hdu, (fits.BinTableHDU, fits.TableHDU)):
             variables.update(_table_variables(name, hdu))
         elif hdu.shape:
-            variables[name] = _image_variable(name, hdu, kind, frame_shape, cut, variables)
+            variables[name] = _image_variable(name, hdu, kind, frame_shape, cut, variables, blocks)
     attrs = {key: primary[key] for key in primary if key.upper() not in _COMMENTARY}
     if cut is not None and window is not None:
         attrs.update(SUBSTRT1=window.xstart, SUBSTRT2=window.ystart,
@@ -209,12 +220,13 @@ def _cut_slices(primary: fits.Header, frame_shape: tuple[int, int], window: Wind
 
 
 def _image_variable(name: str, hdu: Any, kind: ReferenceType, frame_shape: tuple[int, int] | None,
-                    cut: tuple[slice, slice] | None, existing: Mapping[str, xr.Variable]) -> xr.Variable:
+                    cut: tuple[slice, slice] | None, existing: Mapping[str, xr.Variable],
+                    blocks: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> xr.Variable:
     shape = tuple(hdu.shape)
     on_detector = (frame_shape is not None and len(shape) >= kind.detector_ndim
                    and shape[-2:] == frame_shape)
     if on_detector:
-        data = _lazy_image(hdu)
+        data = _lazy_image(hdu, cut, blocks)
         if cut is not None:
             data = data[(Ellipsis, *cut)]
         dims = (*_leading_dims(name, shape[:-2], kind, existing), "y", "x")
@@ -225,21 +237,42 @@ def _image_variable(name: str, hdu: Any, kind: ReferenceType, frame_shape: tuple
     return xr.Variable(dims, _native(data), attrs=_unit_attrs(hdu.header))
 
 
-def _lazy_image(hdu: Any) -> da.Array:
+def _lazy_image(hdu: Any, cut: tuple[slice, slice] | None = None,
+                blocks: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> da.Array:
     """A detector-plane image as a dask array whose chunk tasks read only their own bytes.
 
     Reference cubes (darks, linearity coefficients) are hundreds of MB: nothing is read until a task needs
     its pixel block, the client never holds them, and the graph carries a file reference, not the pixels.
+    With the exposure's pixel ``blocks``, the chunks inside the ``cut`` are exactly those blocks; otherwise
+    whole rows of ~64 MB.
     """
     header, location = hdu.header, hdu.fileinfo()
     source = FitsImageData(location["file"].name, location["datLoc"], tuple(hdu.shape), header["BITPIX"],
                            header.get("BSCALE", 1.0), header.get("BZERO", 0.0))
-    name = "reference-" + tokenize(source.path, source.offset, os.stat(source.path).st_mtime_ns)
-    row_bytes = source.dtype.itemsize * math.prod(source.shape) // max(1, source.shape[-2])
-    rows = max(1, min(source.shape[-2], (64 << 20) // max(1, row_bytes)))  # ~64 MB per chunk
-    chunks = (*(-1 for _ in source.shape[:-2]), rows, -1)
+    pixel_chunks = _aligned_chunks(source.shape[-2:], cut, blocks)
+    if pixel_chunks is None:
+        row_bytes = source.dtype.itemsize * math.prod(source.shape) // max(1, source.shape[-2])
+        rows = max(1, min(source.shape[-2], (64 << 20) // max(1, row_bytes)))  # ~64 MB per chunk
+        pixel_chunks = (rows, -1)
+    chunks = (*(-1 for _ in source.shape[:-2]), *pixel_chunks)
+    # the same file read in other blocks (another exposure's chunking) must not share task keys
+    name = "reference-" + tokenize(source.path, source.offset, os.stat(source.path).st_mtime_ns, chunks)
     return da.from_array(source, chunks=chunks, name=name, lock=False, asarray=False,
                          meta=np.empty((0,) * len(source.shape), source.dtype))
+
+
+def _aligned_chunks(frame: tuple[int, ...], cut: tuple[slice, slice] | None,
+                    blocks: tuple[tuple[int, ...], tuple[int, ...]] | None) -> tuple[tuple[int, ...], ...] | None:
+    """Chunks of the whole frame whose part inside ``cut`` is ``blocks``; None when they do not fit."""
+    if blocks is None:
+        return None
+    window = cut if cut is not None else (slice(0, frame[0]), slice(0, frame[1]))
+    chunks = []
+    for size, part, inner in zip(frame, window, blocks):
+        if sum(inner) != part.stop - part.start:
+            return None
+        chunks.append(tuple(n for n in (part.start, *inner, size - part.stop) if n > 0))
+    return tuple(chunks)
 
 
 def _leading_dims(name: str, sizes: tuple[int, ...], kind: ReferenceType,

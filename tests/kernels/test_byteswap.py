@@ -1,0 +1,35 @@
+"""Tests for jwstlazy.kernels.byteswap against numpy's byte swapping."""
+
+import numpy as np
+import pytest
+
+from jwstlazy.kernels.byteswap import swap_bytes
+
+
+@pytest.mark.parametrize("dtype", [">u2", ">i2", ">u4", ">i4", ">f4", ">u8", ">f8"])
+@pytest.mark.parametrize("flip", [False, True])
+def test_matches_numpy_on_strided_blocks(dtype, flip):
+    rng = np.random.default_rng(1)
+    stored = (rng.normal(0, 1e4, (2, 3, 9, 11))).astype(dtype)
+    block = stored[:, 1:, 2:7, 3:10]  # not contiguous
+    width = stored.dtype.itemsize
+    top = 1 << (8 * width - 1) if flip else 0
+    got = swap_bytes(block.view(f"u{width}"), top)
+    want = block.view(f">u{width}").astype(f"=u{width}") ^ np.dtype(f"u{width}").type(top)
+    assert got.flags.c_contiguous and got.dtype == np.dtype(f"u{width}")
+    np.testing.assert_array_equal(got, want)
+    if not flip:
+        np.testing.assert_array_equal(got.view(stored.dtype.newbyteorder("=")), block)
+
+
+def test_fits_unsigned_16_bit_convention():
+    values = np.array([[0, 1, 32767, 32768, 65535]], dtype=np.uint16)
+    stored = (values.astype(np.int32) - 32768).astype(">i2")  # FITS: BZERO = 32768
+    np.testing.assert_array_equal(swap_bytes(stored.view("u2"), 1 << 15).view(np.uint16), values)
+
+
+def test_one_and_zero_dimensional_and_empty():
+    np.testing.assert_array_equal(swap_bytes(np.array([1, 2], ">u2").view("u2")), [1, 2])
+    assert swap_bytes(np.array(5, ">u4").view("u4")) == 5
+    assert swap_bytes(np.zeros((0, 3), ">u2").view("u2")).shape == (0, 3)
+    np.testing.assert_array_equal(swap_bytes(np.array([1, 200], np.uint8), 128), [129, 72])
