@@ -17,12 +17,27 @@ ASDF_EXTENSION_NAME = "ASDF"
 ASDF_COLUMN_NAME = "ASDF_METADATA"
 
 
+def _empty_tree_document() -> bytes:
+    """A valid ASDF file with an empty tree, written without the ``asdf`` package: its first use in a process
+    loads every installed ASDF extension (~2 s), which stage-1 products (no gwcs) do not need."""
+    from jwstlazy import __version__
+
+    return (
+        "#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n--- !core/asdf-1.1.0\n"
+        f"asdf_library: !core/software-1.0.0 {{name: jwstlazy, version: '{__version__}'}}\n...\n"
+    ).encode("ascii")
+
+
 def asdf_extension_hdu(tree: Mapping[str, Any] | None = None) -> fits.BinTableHDU:
     """The ``ASDF`` binary-table HDU holding ``tree`` (an empty tree by default)."""
-    import asdf
+    if tree:
+        import asdf
 
-    buffer = io.BytesIO()
-    asdf.AsdfFile(dict(tree or {})).write_to(buffer)
-    data = np.frombuffer(buffer.getvalue(), dtype=np.uint8)[None, :]
+        buffer = io.BytesIO()
+        asdf.AsdfFile(dict(tree)).write_to(buffer)
+        document = buffer.getvalue()
+    else:
+        document = _empty_tree_document()
+    data = np.frombuffer(document, dtype=np.uint8)[None, :]
     column = fits.Column(name=ASDF_COLUMN_NAME, format=f"{data.shape[1]}B", array=data)
     return fits.BinTableHDU.from_columns([column], name=ASDF_EXTENSION_NAME)
