@@ -9,7 +9,8 @@ import numpy as np
 import xarray as xr
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE
-from jwstlazy.kernels.jump import detect_jumps
+from jwstlazy.kernels.jump import JumpCandidates, find_jumps, flag_neighbors_and_after_jumps
+from jwstlazy.kernels.showers import MIN_DIFFS_FOR_SHOWER, flag_showers_integration, shower_statistics
 from jwstlazy.kernels.snowballs import flag_snowballs
 from jwstlazy.steps.base import Step, StepParameters
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
@@ -56,6 +57,14 @@ class JumpStep(Step):
         mask_snowball_core_next_int: bool = True
         snowball_time_masked_next_int: int = 4000
         max_extended_radius: int = 200
+        find_showers: bool = False  # MIRI shower flagging (docs/steps/jump.md, "Showers")
+        max_shower_amplitude: float = 4.0  # accepted; jwst 3.0 uses 6 * TGROUP instead, and so do we
+        extend_snr_threshold: float = 1.2
+        extend_min_area: int = 90
+        extend_inner_radius: float = 1.0
+        extend_outer_radius: float = 2.6  # the ring's width beyond the inner radius, as stcal uses it
+        extend_ellipse_expand_ratio: float = 1.1
+        time_masked_after_shower: float = 15.0
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
         ramp = as_ramp(ds)
@@ -74,34 +83,45 @@ class JumpStep(Step):
             flag_4_neighbors=p.flag_4_neighbors,
             max_jump_to_flag_neighbors=p.max_jump_to_flag_neighbors,
             min_jump_to_flag_neighbors=p.min_jump_to_flag_neighbors,
-            after_jump_flag_dn1=p.after_jump_flag_dn1,
-            after_jump_flag_n1=int(p.after_jump_flag_time1 // tgroup),
-            after_jump_flag_dn2=p.after_jump_flag_dn2,
-            after_jump_flag_n2=int(p.after_jump_flag_time2 // tgroup),
             minimum_groups=p.minimum_groups,
             min_diffs_single_pass=p.min_diffs_single_pass,
             minimum_sigclip_groups=p.minimum_sigclip_groups,
             only_use_ints=p.only_use_ints,
         )
+        after_jump = dict(
+            after_jump_flag_dn1=p.after_jump_flag_dn1,
+            after_jump_flag_n1=int(p.after_jump_flag_time1 // tgroup),
+            after_jump_flag_dn2=p.after_jump_flag_dn2,
+            after_jump_flag_n2=int(p.after_jump_flag_time2 // tgroup),
+        )
         # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast
         (gain_median,) = delayed_arrays(_nan_median, [((), np.float64)], gain)
         gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:])
 
-        def detect_block(data, gdq, pdq, gain_block, rn_block, flagged_planes, median_plane):
-            flagged = np.ascontiguousarray(flagged_planes[:, :, 0, 0])
-            result = detect_jumps(data, gdq, pdq, gain_block, rn_block, fully_flagged=flagged,
-                                  gain_median=float(median_plane.flat[0]), **options)
-            return result.groupdq, result.pixeldq
-
-        groupdq, pixeldq = map_pixel_blocks(
-            detect_block,
-            [sci, groupdq, pixeldq, gain, readnoise, fully_flagged_planes, gain_median_plane],
-            [OutputSpec(np.uint8, sci.shape[:2]), OutputSpec(np.uint32)],
+        n_words = -(-sci.shape[1] // 64) if p.flag_4_neighbors else 0
+        groupdq, pixeldq, sources, median_diffs = map_pixel_blocks(
+            _find_block,
+            [sci, groupdq, pixeldq, gain, readnoise, fully_flagged_planes],
+            [OutputSpec(np.uint8, sci.shape[:2]), OutputSpec(np.uint32),
+             OutputSpec(np.uint64, (sci.shape[0], n_words)), OutputSpec(np.float64)],
+            name="jump-find",
+            options=options,
+        )
+        # pass 2: neighbour and after-jump flags; only the neighbour bits cross block borders
+        (groupdq,) = map_pixel_blocks(
+            _flag_block,
+            [sci, gain, groupdq, sources, median_diffs, gain_median_plane],
+            [OutputSpec(np.uint8, sci.shape[:2])],
             halo=1 if p.flag_4_neighbors else 0,
-            name="jump",
+            halo_inputs=[3],
+            name="jump-neighbours",
+            after_jump=after_jump,
         )
         if p.expand_large_events:
             groupdq = self._expand_snowballs(groupdq, tgroup)
+        if p.find_showers:
+            groupdq = self._flag_showers(sci, groupdq, pixeldq, gain, readnoise, tgroup,
+                                         integer_keyword(ramp, "NFRAMES", 1))
         return with_arrays(ramp, GROUPDQ=groupdq, PIXELDQ=pixeldq)
 
     def _expand_snowballs(self, groupdq: da.Array, group_time: float) -> da.Array:
@@ -122,6 +142,66 @@ class JumpStep(Step):
         expanded = whole.map_blocks(lambda block: flag_snowballs(block, **options).groupdq, dtype=np.uint8,
                                     token="snowballs")
         return expanded.rechunk(groupdq.chunks)
+
+    def _flag_showers(self, sci: da.Array, groupdq: da.Array, pixeldq: da.Array, gain, readnoise,
+                      group_time: float, nframes: int) -> da.Array:
+        """MIRI shower flagging (``find_showers``), as ``flag_showers`` on the whole exposure.
+
+        The per-pixel statistics (median over all integrations) run on the pixel blocks; the search and the
+        flagging need whole frames (showers reach ``2 * max_extended_radius`` pixels) but only one integration:
+        one task per integration on its (ngroups, ny, nx) frames, then back to the pixel-block chunking.
+        """
+        p = self.parameters
+        nints, ngroups = sci.shape[:2]
+        if ngroups < 2:
+            return groupdq
+        sigma_clip = nints >= p.minimum_sigclip_groups
+        n_planes = ngroups - 1 if sigma_clip else 1
+        center, sigma = map_pixel_blocks(
+            shower_statistics, [sci, groupdq, gain, readnoise], [OutputSpec(np.float32, (n_planes,))] * 2,
+            name="shower-statistics", nframes=nframes, sigma_clip=sigma_clip,
+        )
+        # stcal skips the search with < 10 differences, not counting groups DO_NOT_USE everywhere
+        fully_flagged = da.all((groupdq & DO_NOT_USE) != 0, axis=(2, 3))
+        usable = nints * (ngroups - 1) - da.count_nonzero(fully_flagged)
+        usable_per_integration = da.broadcast_to(usable, (nints,), chunks=1)
+        options = {
+            "group_time": group_time, "extend_snr_threshold": p.extend_snr_threshold,
+            "extend_min_area": p.extend_min_area, "extend_inner_radius": p.extend_inner_radius,
+            "extend_outer_radius": p.extend_outer_radius, "extend_ellipse_expand_ratio": p.extend_ellipse_expand_ratio,
+            "time_masked_after_shower": p.time_masked_after_shower, "max_extended_radius": p.max_extended_radius,
+        }
+
+        def integration(data, gdq, pdq, gain_frame, center_frames, sigma_frames, n_usable):
+            if int(n_usable[0]) < MIN_DIFFS_FOR_SHOWER:
+                return gdq
+            result = flag_showers_integration(data[0], gdq[0], pdq, gain_frame, center_frames, sigma_frames,
+                                              **options)
+            return result.groupdq[np.newaxis]
+
+        frames = {0: 1, 1: -1, 2: -1, 3: -1}
+        flagged = da.blockwise(
+            integration, "igyx",
+            sci.rechunk(frames), "igyx", groupdq.rechunk(frames), "igyx", pixeldq.rechunk(-1), "yx",
+            da.asarray(gain).rechunk(-1), "yx", center.rechunk(-1), "cyx", sigma.rechunk(-1), "cyx",
+            usable_per_integration, "i",
+            dtype=np.uint8, concatenate=True, token="showers",
+        )
+        return flagged.rechunk(groupdq.chunks)
+
+
+def _find_block(data, gdq, pdq, gain, readnoise, flagged_planes, *, options):
+    """Pass 1 on one block: (groupdq, pixeldq, neighbour bits, median differences)."""
+    flagged = np.ascontiguousarray(flagged_planes[:, :, 0, 0])
+    found = find_jumps(data, gdq, pdq, gain, readnoise, fully_flagged=flagged, **options)
+    return found.groupdq, found.pixeldq, found.neighbor_sources, found.median_diffs
+
+
+def _flag_block(data, gain, gdq, sources, median_diffs, median_plane, *, after_jump, core=None):
+    """Pass 2 on one block (``sources`` with a one-pixel halo): the final group DQ."""
+    candidates = JumpCandidates(gdq, None, None, sources, median_diffs)
+    return flag_neighbors_and_after_jumps(data, gain, candidates, gain_median=float(median_plane.flat[0]),
+                                          core=core, **after_jump)  # fmt: skip
 
 
 def _nan_median(values: np.ndarray) -> tuple[np.ndarray]:
