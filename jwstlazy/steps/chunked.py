@@ -164,9 +164,28 @@ def delayed_arrays(
     """Run ``function(*args, **kwargs)`` as ONE task (a reduction); one dask array per returned array.
 
     For exposure-level statistics that need whole frames (reference-pixel offsets, 1/f stripes): dask
-    arrays among ``args`` arrive as numpy. ``outputs`` gives each returned array's (shape, dtype).
+    arrays among ``args`` and ``kwargs`` arrive as numpy. ``outputs`` gives each returned array's (shape, dtype).
+    The arrays' graphs join the result's unoptimised: handing a dask array to ``dask.delayed`` directly
+    optimises its graph on its own, so everything upstream of it ran again for each such argument.
     """
     import dask
 
+    args = [_unoptimised_delayed(a) for a in args]
+    kwargs = {key: _unoptimised_delayed(value) for key, value in kwargs.items()}
     packed = dask.delayed(function, nout=len(outputs), pure=True)(*args, **kwargs)
     return [da.from_delayed(item, shape=shape, dtype=dtype) for item, (shape, dtype) in zip(packed, outputs)]
+
+
+def _unoptimised_delayed(value):
+    """A dask array as one Delayed numpy array sharing the array's graph (not optimised apart); else as is."""
+    import dask
+
+    if not isinstance(value, da.Array):
+        return value
+    blocks = value.to_delayed(optimize_graph=False)
+    return dask.delayed(_join_blocks, pure=True)(blocks.tolist(), value.ndim)
+
+
+def _join_blocks(blocks, ndim: int) -> np.ndarray:
+    """The numpy array of a dask array's blocks, given as nested lists (one level per axis)."""
+    return np.asarray(blocks) if ndim == 0 else da.core.concatenate3(blocks)
