@@ -35,7 +35,7 @@ from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
 from jwstlazy.graphs.naming import product_path, temporary_files_for
 from jwstlazy.graphs.product_writes import write_task
 from jwstlazy.graphs.program import Exposure, exposures_from_inputs
-from jwstlazy.graphs.progress import cluster_progress, progress_bar
+from jwstlazy.graphs.progress import cluster_progress, describe, progress_bar
 from jwstlazy.graphs.schedulers import Execution, parse_memory_limit, parse_scheduler, scheduler_context
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def run_program(
             result.failed.update(graph.failed)
             _remove_temporaries(graph.writes)
             compute = _compute_on_client if execution.client is not None else _compute_locally
-            compute(graph, execution, result, progress)
+            compute(graph, execution, result, describe(pipeline.name, len(todo)) if progress else None)
             _remove_temporaries(graph.writes)
     if result.failed:
         raise ProgramFailed(result)
@@ -222,17 +222,18 @@ def _record(result: ProgramResult, graph: ProgramGraph, target: Path, error: Bas
         log.error("%s failed: %s", source.name, describe_error(error))
 
 
-def _compute_on_client(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: bool) -> None:
-    """Submit every write task at once; each product succeeds or fails on its own."""
+def _compute_on_client(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: str | None) -> None:
+    """Submit every write task at once; each product succeeds or fails on its own. ``progress``: the
+    progress bar's label, or None for no bar."""
     from distributed import as_completed
 
     futures = execution.client.compute(list(graph.writes.values()))
     target_of = {future.key: target for future, target in zip(futures, graph.writes)}
-    cluster_progress(futures, execution.client, enabled=progress)
-    for future in as_completed(futures, loop=execution.client.loop):
-        error = future.exception() if future.status == "error" else None
-        _record(result, graph, target_of[future.key], error)
-        future.release()
+    with cluster_progress(futures, execution.client, enabled=progress is not None, description=progress or ""):
+        for future in as_completed(futures, loop=execution.client.loop):
+            error = future.exception() if future.status == "error" else None
+            _record(result, graph, target_of[future.key], error)
+            future.release()
 
 
 class _WriteLogger(Callback):
@@ -248,10 +249,11 @@ class _WriteLogger(Callback):
             _record(self.result, self.graph, self.target_of[key], None)
 
 
-def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: bool) -> None:
+def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: str | None) -> None:
     """One ``dask.compute`` of every write task; if it fails, redo the unfinished products one by one
-    to find the failing exposures (local schedulers stop at the first error)."""
-    with progress_bar(enabled=progress), _WriteLogger(graph, result):
+    to find the failing exposures (local schedulers stop at the first error). ``progress``: the progress
+    bar's label, or None for no bar."""
+    with progress_bar(enabled=progress is not None, description=progress or ""), _WriteLogger(graph, result):
         try:
             dask.compute(*graph.writes.values(), **execution.compute_kwargs)
             return

@@ -117,7 +117,7 @@ def test_progress_bar_on_a_terminal_and_quiet(toy_exposures, tmp_path):
     folder = str(toy_exposures[0].parent)
     status, shown = _run_in_pty(["run", "toy", folder, "--output-dir", str(tmp_path / "a"), "--scheduler", "sync"])
     assert status == 0, shown
-    assert "jwstlazy: 100%" in shown and "task/s" in shown and "wrote " in shown
+    assert "toy: 6 exposures: 100%" in shown and "task/s" in shown and "wrote " in shown
     status, shown = _run_in_pty(["run", "toy", folder, "--output-dir", str(tmp_path / "b"), "--quiet"])
     assert status == 0 and "100%" not in shown and "wrote " in shown
 
