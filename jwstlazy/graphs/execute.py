@@ -31,6 +31,7 @@ from dask.callbacks import Callback
 from dask.delayed import Delayed
 
 from jwstlazy.errors import JwstLazyInputError
+from jwstlazy.graphs.allocator import tune_allocator
 from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
 from jwstlazy.graphs.naming import product_path, temporary_files_for
 from jwstlazy.graphs.product_writes import write_task
@@ -180,6 +181,7 @@ def run_program(
     Raises :class:`ProgramFailed` (after finishing the others) when any exposure failed, and
     :class:`JwstLazyInputError` before anything runs for bad arguments or missing inputs.
     """
+    tune_allocator()  # before any worker process starts: they inherit the settings
     spec = parse_scheduler(scheduler)
     limit = parse_memory_limit(memory_limit)
     overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks
