@@ -11,10 +11,8 @@ import os
 from pathlib import Path
 
 import xarray as xr
-from gwcs import WCS
 
 from jwstlazy.datamodels import write_fits
-from jwstlazy.wcs import wcs_to_asdf_hdu
 
 #: The attr that holds a product's gwcs object.
 WCS_ATTR = "wcs"
@@ -23,5 +21,11 @@ WCS_ATTR = "wcs"
 def write_fits_with_wcs(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False) -> Path:
     """:func:`jwstlazy.datamodels.write_fits`, plus the ``ASDF`` extension when ``ds.attrs['wcs']`` is a gwcs."""
     wcs = ds.attrs.get(WCS_ATTR)
+    if wcs is None:  # stage 1: no gwcs (and no gwcs import, ~0.2 s)
+        return write_fits(ds, path, overwrite=overwrite)
+    from gwcs import WCS
+
+    from jwstlazy.wcs import wcs_to_asdf_hdu
+
     extra = [wcs_to_asdf_hdu(wcs)] if isinstance(wcs, WCS) else []
     return write_fits(ds, path, overwrite=overwrite, extra_hdus=extra)

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,12 +141,22 @@ def _machine_memory() -> int:
     return int(psutil.virtual_memory().total)
 
 
+def local_scheduler(kind: str) -> Callable:
+    """dask's ``get`` function for ``sync``, ``threads`` or ``processes``: given as a function, dask does not
+    import ``distributed`` (~0.2 s) to look for a client, as it does for a scheduler's name."""
+    import dask.local
+    import dask.multiprocessing
+    import dask.threaded
+
+    return {"sync": dask.local.get_sync, "threads": dask.threaded.get, "processes": dask.multiprocessing.get}[kind]
+
+
 def _local_execution(parsed: SchedulerSpec, memory_limit: int | None) -> Execution:
     """The single-machine schedulers: memory per worker is the limit given, or the machine's share."""
     cores = os.cpu_count() or 1
     if parsed.kind == "sync":
-        return Execution({"scheduler": "sync"}, memory_limit=memory_limit or _machine_memory())
-    kwargs: dict[str, Any] = {"scheduler": parsed.kind}
+        return Execution({"scheduler": local_scheduler("sync")}, memory_limit=memory_limit or _machine_memory())
+    kwargs: dict[str, Any] = {"scheduler": local_scheduler(parsed.kind)}
     if parsed.workers:
         kwargs["num_workers"] = parsed.workers
     if parsed.kind == "threads":

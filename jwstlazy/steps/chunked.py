@@ -43,8 +43,10 @@ def _as_pixel_chunked(array: da.Array | np.ndarray, chunks_yx) -> da.Array:
     """Give ``array`` the pixel chunking ``chunks_yx`` and one chunk along every leading axis."""
     if not isinstance(array, da.Array):
         array = da.from_array(np.asarray(array), chunks=(-1,) * (np.ndim(array) - 2) + tuple(chunks_yx))
+    if all(len(c) == 1 for c in array.chunks[:-2]) and array.chunks[-2:] == tuple(chunks_yx):
+        return array
     target = tuple(-1 for _ in range(array.ndim - 2)) + tuple(chunks_yx)
-    return array.rechunk(target)
+    return array.rechunk(target, method="tasks")  # a local regrouping of blocks; no p2p (nor its import)
 
 
 def map_pixel_blocks(

@@ -3,6 +3,7 @@
 import sys
 import types
 
+import dask.threaded
 import pytest
 
 from jwstlazy.errors import JwstLazyInputError
@@ -94,7 +95,7 @@ def test_batch_cluster_is_built_scaled_and_closed(monkeypatch):
 
 def test_local_schedulers_report_memory_and_threads():
     with scheduler_context("threads:3", memory_limit=2**30) as execution:
-        assert execution.client is None and execution.compute_kwargs == {"scheduler": "threads", "num_workers": 3}
+        assert execution.client is None and execution.compute_kwargs == {"scheduler": dask.threaded.get, "num_workers": 3}
         assert (execution.threads_per_worker, execution.memory_limit) == (3, 2**30)
     with scheduler_context("processes:2", memory_limit=2**30) as execution:
         assert (execution.workers, execution.threads_per_worker, execution.memory_limit) == (2, 1, 2**30)

@@ -74,7 +74,7 @@ class JumpStep(Step):
         tgroup = float(ramp.attrs.get("TGROUP", 0.0)) or 1.0
         sci, groupdq, pixeldq = pixel_array(ramp, "SCI"), pixel_array(ramp, "GROUPDQ"), pixel_array(ramp, "PIXELDQ")
         fully_flagged = da.all((groupdq & DO_NOT_USE) != 0, axis=(2, 3))
-        fully_flagged_planes = da.broadcast_to(fully_flagged[..., None, None], sci.shape)
+        fully_flagged_planes = da.broadcast_to(fully_flagged[..., None, None], sci.shape, chunks=sci.chunks)
         options = dict(
             nframes=integer_keyword(ramp, "NFRAMES", 1),
             rejection_threshold=p.rejection_threshold,
@@ -96,7 +96,7 @@ class JumpStep(Step):
         )
         # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast
         (gain_median,) = delayed_arrays(_nan_median, [((), np.float64)], gain)
-        gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:])
+        gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:], chunks=sci.chunks[-2:])
 
         n_words = -(-sci.shape[1] // 64) if p.flag_4_neighbors else 0
         groupdq, pixeldq, sources, median_diffs = map_pixel_blocks(

@@ -120,9 +120,8 @@ class RefPixStep(Step):
             sci[..., :4], sci[..., -4:], pixeldq[:, :4], pixeldq[:, -4:],
             odd_even_rows=self.parameters.odd_even_rows, siglimit=self.parameters.siglimit,
         )
-        offsets = da.broadcast_to(offsets[..., None, None], offsets.shape + (ny, nx)).rechunk(
-            (-1, -1, -1, -1) + sci.chunks[-2:]
-        )
+        offsets = da.broadcast_to(offsets[..., None, None], offsets.shape + (ny, nx),
+                                  chunks=tuple((n,) for n in offsets.shape) + sci.chunks[-2:])
 
         def apply_block(data, offsets_block, origin):
             return subtract_miri_offsets(data, np.ascontiguousarray(offsets_block[..., 0, 0]), *origin)
@@ -159,4 +158,9 @@ def _apply_offsets(sci: da.Array, column_offsets: da.Array, row_offsets: da.Arra
 def _broadcast_vector(vector: da.Array, along_x: bool, like: da.Array) -> da.Array:
     """A (nints, ngroups, n) vector seen as a (nints, ngroups, ny, nx) array without copying it."""
     expanded = vector[..., None, :] if along_x else vector[..., :, None]
-    return da.broadcast_to(expanded, like.shape)
+    # the vector split into ``like``'s pixel blocks along its own axis, then broadcast block by block
+    vector_chunks = tuple(-1 for _ in expanded.shape[:-2]) + tuple(
+        blocks if size > 1 else -1 for blocks, size in zip(like.chunks[-2:], expanded.shape[-2:])
+    )
+    chunks = tuple((n,) for n in like.shape[:-2]) + like.chunks[-2:]
+    return da.broadcast_to(expanded.rechunk(vector_chunks, method="tasks"), like.shape, chunks=chunks)
