@@ -18,8 +18,8 @@ NEAR_INFRARED_ORDER: tuple[type[Step], ...] = (
     d1.LinearityStep, d1.DarkCurrentStep,
 )
 MIRI_ORDER: tuple[type[Step], ...] = (
-    d1.GroupScaleStep, d1.DQInitStep, d1.SaturationStep, d1.IPCStep, d1.FirstFrameStep, d1.LastFrameStep,
-    d1.ResetStep, d1.LinearityStep, d1.RscdStep, d1.DarkCurrentStep, d1.RefPixStep,
+    d1.GroupScaleStep, d1.DQInitStep, d1.EmiCorrStep, d1.SaturationStep, d1.IPCStep, d1.FirstFrameStep,
+    d1.LastFrameStep, d1.ResetStep, d1.LinearityStep, d1.RscdStep, d1.DarkCurrentStep, d1.RefPixStep,
 )
 #: Upstream's picture_frame (between jump and clean_flicker_noise) is not implemented yet.
 TAIL: tuple[type[Step], ...] = (

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.simulate.amplifiers import amplifier_layout
 from jwstlazy.simulate.calibration import SATURATION_FRACTION, detector_calibration
 from jwstlazy.simulate.correlated_noise import correlated_noise
 from jwstlazy.simulate.cosmic_rays import generate_cosmic_rays
 from jwstlazy.simulate.detectors import Detector, get_detector
+from jwstlazy.simulate.emi import EmiComponent, add_emi_to_flicker, emi_signal
 from jwstlazy.simulate.filters import photometric_filter
 from jwstlazy.simulate.headers import (
     ExposureId, group_table, int_times_table, subarray_keywords, timing_keywords,
@@ -51,6 +53,7 @@ class ExposureConfig:
     identity: ExposureId = field(default_factory=ExposureId)
     tsovisit: bool = False
     target_name: str = "SIMULATED-FIELD"
+    emi: tuple[EmiComponent, ...] = ()  #: MIRI electromagnetic interference lines (none by default)
 
 
 def exposure_basename(config: ExposureConfig) -> str:
@@ -80,6 +83,9 @@ def simulate_exposure(config: ExposureConfig) -> tuple[xr.Dataset, Truth]:
     """Simulate one exposure: an ``uncal`` Dataset (docs/architecture.md) and its :class:`Truth`."""
     det = get_detector(config.detector)
     subarray = resolve_subarray(det, config.subarray)
+    if config.emi and not det.is_miri:
+        raise JwstLazyInputError(f"EMI is simulated for MIRI only, not {det.name}", where="ExposureConfig.emi",
+                                 expected="no EMI components for near-infrared detectors")
     readout = resolve_readout(det, subarray, config.readpatt, config.ngroups, config.nints,
                               config.nframes, config.groupgap)
     filt = (config.filter or det.default_filter).upper()
@@ -108,7 +114,7 @@ def simulate_exposure(config: ExposureConfig) -> tuple[xr.Dataset, Truth]:
     )
     hits = generate_cosmic_rays(shape, readout, det.pixel_area_cm2, det.full_well, det.is_miri,
                                 ~cal["reference"], rng, config.cosmic_ray_scale, config.large_event_rate)
-    sci, zero, first_sat, refout = _simulate_ramps(det, subarray, readout, physics, hits, rng)
+    sci, zero, first_sat, refout = _simulate_ramps(det, subarray, readout, physics, hits, rng, tuple(config.emi))
 
     attrs = {"product": "uncal"}
     attrs.update(_instrument_keywords(det, config, exp_type, filt, pupil))
@@ -145,11 +151,18 @@ def simulate_exposure(config: ExposureConfig) -> tuple[xr.Dataset, Truth]:
             "saturation_fraction_of_full_well": SATURATION_FRACTION, "filename": attrs["FILENAME"],
         },
     )
+    if config.emi:
+        truth.attrs["emi"] = [[c.frequency, c.amplitude, c.phase] for c in config.emi]
     return ds, truth
 
 
-def _simulate_ramps(det: Detector, subarray, readout: Readout, physics: PixelPhysics, hits, rng):
-    """All integrations: SCI, ZEROFRAME, first saturated group, and MIRI's REFOUT (else None)."""
+def _simulate_ramps(det: Detector, subarray, readout: Readout, physics: PixelPhysics, hits, rng,
+                    emi: tuple[EmiComponent, ...] = ()):
+    """All integrations: SCI, ZEROFRAME, first saturated group, and MIRI's REFOUT (else None).
+
+    ``emi`` is added to the 1/f noise at each read tick (it draws no random numbers: without EMI, and with
+    EMI apart from the EMI itself, the exposure is the same).
+    """
     ny, nx = subarray.shape
     sci = np.empty((readout.nints, readout.ngroups, ny, nx), dtype=np.uint16)
     zero = np.empty((readout.nints, ny, nx), dtype=np.uint16)
@@ -160,6 +173,9 @@ def _simulate_ramps(det: Detector, subarray, readout: Readout, physics: PixelPhy
     key = int(rng.integers(0, 2**63))
     for i in range(readout.nints):
         noise = correlated_noise(layout, readout.ngroups, det.flicker_noise, rng)
+        if emi:
+            add_emi_to_flicker(noise.flicker, layout.read_index,
+                               emi_signal(emi, subarray.name, readout.readpatt, (ny, nx), readout.ngroups, i))
         ptr, frame, charge = hits.per_pixel(i, (ny, nx))
         simulate_integration(physics, readout, ptr, frame, charge, noise, key + i,
                              out=(sci[i], zero[i], first_sat[i]))

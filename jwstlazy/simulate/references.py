@@ -10,7 +10,9 @@ same calibration seed as the exposures):
 - dark: SCI (nframes, ny, nx) DN with NFRAMES=1, GROUPGAP=0 and this subarray's TFRAME (MIRI: 4-D
   (1, nframes, ny, nx)), ERR, DQ;
 - gain (e-/DN), readnoise (CDS DN), flat (SCI, ERR, DQ; FILTER/PUPIL 'ANY': the response does not
-  depend on the filter), area (SCI relative pixel area; PIXAR_SR, PIXAR_A2), photom (PHOTOM table).
+  depend on the filter), area (SCI relative pixel area; PIXAR_SR, PIXAR_A2), photom (PHOTOM table);
+- distortion (ASDF, from SIAF); MIRI also emicorr (ASDF, the simulated EMI lines of
+  :mod:`jwstlazy.simulate.emi`, one file for all MIRI detectors and subarrays).
 Files are full frame (SUBARRAY='FULL') by default; ``subarray=`` writes them cut to that subarray
 (SUBARRAY, SUBSTRT1/2, SUBSIZE1/2 set), as CRDS does for many subarray references.
 """
@@ -26,6 +28,7 @@ from jwstlazy.datamodels import dqflags
 from jwstlazy.references.crds_format import write_reference_file
 from jwstlazy.simulate.calibration import DetectorCalibration, detector_calibration
 from jwstlazy.simulate.detectors import Detector, get_detector
+from jwstlazy.simulate.emi import write_simulated_emicorr_reference
 from jwstlazy.simulate.filters import known_filters, photometric_filter
 from jwstlazy.simulate.readout import READOUT_PATTERNS, frame_time, resolve_subarray
 
@@ -75,7 +78,8 @@ def write_reference_files(
     dark_frames: int = 20,
     dark_readpatt: str | None = None,
 ) -> dict[str, Path]:
-    """Write mask, saturation, superbias, linearity, dark, gain, readnoise, flat, area and photom.
+    """Write mask, saturation, superbias, linearity, dark, gain, readnoise, flat, area, photom, distortion
+    (and emicorr for MIRI).
 
     ``dark_frames``: frames in the dark (at least the frames per integration of any exposure it serves,
     ``ngroups * (nframes + groupgap) - groupgap``); ``dark_readpatt`` sets its TFRAME for MIRI SLOW.
@@ -124,7 +128,17 @@ def write_reference_files(
     write("area", "Simulated relative pixel area", {"SCI": cut(cal.area)}, **pixar)
     write("photom", "Simulated photometric calibration", {}, {"PHOTOM": _photom_table(det)}, **pixar)
     written["distortion"] = _write_distortion(det, outdir)
+    if det.is_miri:
+        written["emicorr"] = _write_emicorr(outdir)
     return written
+
+
+def _write_emicorr(outdir: Path) -> Path:
+    """The EMICORR reference (ASDF) of the simulated EMI lines; one for every MIRI detector and subarray."""
+    path = outdir / "jwst_miri_emicorr.asdf"
+    if not path.exists():
+        write_simulated_emicorr_reference(path)
+    return path
 
 
 def _write_distortion(det: Detector, outdir: Path) -> Path:

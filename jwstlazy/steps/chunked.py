@@ -172,14 +172,15 @@ def delayed_arrays(
     """
     import dask
 
-    args = [_unoptimised_delayed(a) for a in args]
-    kwargs = {key: _unoptimised_delayed(value) for key, value in kwargs.items()}
+    args = [as_one_delayed(a) for a in args]
+    kwargs = {key: as_one_delayed(value) for key, value in kwargs.items()}
     packed = dask.delayed(function, nout=len(outputs), pure=True)(*args, **kwargs)
     return [da.from_delayed(item, shape=shape, dtype=dtype) for item, (shape, dtype) in zip(packed, outputs)]
 
 
-def _unoptimised_delayed(value):
-    """A dask array as one Delayed numpy array sharing the array's graph (not optimised apart); else as is."""
+def as_one_delayed(value):
+    """A dask array as one Delayed numpy array sharing the array's graph under its own task keys (not an
+    optimised copy, as ``dask.delayed(f)(array)`` makes, which recomputes everything upstream); else as is."""
     import dask
 
     if not isinstance(value, da.Array):

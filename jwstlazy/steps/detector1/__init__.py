@@ -4,6 +4,7 @@ from jwstlazy.steps.detector1.charge_migration import ChargeMigrationStep
 from jwstlazy.steps.detector1.clean_flicker_noise import CleanFlickerNoiseStep
 from jwstlazy.steps.detector1.dark_current import DarkCurrentStep
 from jwstlazy.steps.detector1.dq_init import DQInitStep
+from jwstlazy.steps.detector1.emicorr import EmiCorrStep
 from jwstlazy.steps.detector1.gain_scale import GainScaleStep
 from jwstlazy.steps.detector1.group_scale import GroupScaleStep
 from jwstlazy.steps.detector1.ipc import IPCStep
@@ -18,7 +19,7 @@ from jwstlazy.steps.detector1.saturation import SaturationStep
 from jwstlazy.steps.detector1.superbias import SuperBiasStep
 
 __all__ = [
-    "ChargeMigrationStep", "CleanFlickerNoiseStep", "DQInitStep", "DarkCurrentStep", "FirstFrameStep",
-    "GainScaleStep", "GroupScaleStep", "IPCStep", "JumpStep", "LastFrameStep", "LinearityStep",
+    "ChargeMigrationStep", "CleanFlickerNoiseStep", "DQInitStep", "DarkCurrentStep", "EmiCorrStep",
+    "FirstFrameStep", "GainScaleStep", "GroupScaleStep", "IPCStep", "JumpStep", "LastFrameStep", "LinearityStep",
     "PersistenceStep", "RampFitStep", "RefPixStep", "ResetStep", "RscdStep", "SaturationStep", "SuperBiasStep",
 ]

@@ -7,11 +7,11 @@ import xarray as xr
 from jwstlazy.graphs.detector1 import Detector1Pipeline
 
 NEAR_INFRARED = ["group_scale", "dq_init", "saturation", "ipc", "superbias", "refpix", "linearity", "dark_current"]
-MIRI = ["group_scale", "dq_init", "saturation", "ipc", "firstframe", "lastframe", "reset", "linearity", "rscd",
-        "dark_current", "refpix"]
+MIRI = ["group_scale", "dq_init", "emicorr", "saturation", "ipc", "firstframe", "lastframe", "reset", "linearity",
+        "rscd", "dark_current", "refpix"]
 # upstream also runs picture_frame between jump and clean_flicker_noise (not implemented here yet)
 TAIL = ["charge_migration", "jump", "clean_flicker_noise", "persistence", "ramp_fit", "gain_scale"]
-OFF_BY_DEFAULT = {"charge_migration", "clean_flicker_noise", "persistence", "firstframe"}
+OFF_BY_DEFAULT = {"charge_migration", "clean_flicker_noise", "persistence", "firstframe", "emicorr"}
 
 
 @pytest.mark.parametrize("instrument, head", [("NIRCAM", NEAR_INFRARED), ("NIRISS", NEAR_INFRARED),
