@@ -257,8 +257,7 @@ class FitsImageTarget:
         out = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r+", offset=self.offset, shape=self.shape)
         try:
             out[key] = _encode(np.asarray(values, dtype=self.dtype), self.bitpix, self.bzero)
-            out.flush()
-        finally:
+        finally:  # unmapping leaves the bytes in the page cache, seen by every process; no msync needed
             del out
 
 

@@ -2,13 +2,14 @@
 
 Layout: an empty PRIMARY holding the primary keywords and DATAMODL; then SCI (with the pointing/WCS/
 photometry keywords, see :func:`~jwstlazy.datamodels.schemas.is_sci_keyword`), the other image variables in
-schema order, other image variables, and the BinTables (GROUP, INT_TIMES, ...). No ASDF extension is
-written: stdatamodels builds its model from the FITS keywords when it is absent.
+schema order, other image variables, the BinTables (GROUP, INT_TIMES, ...) and the ASDF extension.
 
-Headers and tables are written first, leaving (sparse) room for the pixels; then each image variable is
-stored block by block into a memory map of its own bytes (``dask.array.store`` for dask-backed variables,
-so no more than a few chunks are in memory at once). Everything goes to a temporary file in the target's
-folder that is renamed over the target at the end, and removed on any failure.
+The file is planned first (:class:`FitsPlan`: headers, tables, each image's byte offset), headers and tables
+are written leaving (sparse) room for the pixels, then each image variable is stored block by block into a
+memory map of its own bytes (``dask.array.store`` for dask-backed variables, so no more than a few chunks are
+in memory at once; graph tasks can store their own blocks, see ``jwstlazy.graphs.product_writes``).
+Everything goes to a temporary file in the target's folder that is renamed over the target at the end, and
+removed on any failure.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import io
 import os
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import dask.array as da
@@ -35,9 +37,37 @@ from jwstlazy.errors import JwstLazyInputError
 _PRIMARY_HEADER_BYTES = len(fits.PrimaryHDU().header.tostring())
 
 
-def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
-               extra_hdus: Sequence[fits.BinTableHDU] = ()) -> Path:
-    """Write ``ds`` to ``path`` (FITS, official layout); returns the path. Never leaves a partial file.
+@dataclass(frozen=True)
+class ImageSlot:
+    """Where one image variable's pixels go in a planned file."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype  #: the logical dtype stored (bool is stored as uint8)
+    offset: int  #: byte offset of the data in the file
+
+
+@dataclass(frozen=True)
+class FitsPlan:
+    """A product file laid out before any pixel is computed: headers, tables and where each image goes.
+
+    Small and picklable, so graph tasks on any worker can fill their part of the file: :func:`create_file`
+    (headers and tables, room for the pixels), :func:`store_image_block` per block, :func:`finish_file`
+    (the atomic rename). :func:`write_fits` does all of it in one call.
+    """
+
+    path: Path
+    temporary: Path
+    head: bytes  #: the primary header
+    image_headers: tuple[bytes, ...]
+    images: tuple[ImageSlot, ...]
+    tables: tuple[bytes, ...]  #: extension HDUs written after the images (tables, ASDF)
+    size: int  #: the file's size in bytes
+
+
+def plan_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
+              extra_hdus: Sequence[fits.BinTableHDU] = ()) -> FitsPlan:
+    """Validate ``ds`` and lay out its file (headers, tables, image offsets); reads no pixel.
 
     ``extra_hdus`` (e.g. the ``ASDF`` extension holding a gwcs) are written last, as given; without an
     ``ASDF`` extension among them an empty one is added, as official products always have one.
@@ -48,23 +78,67 @@ def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
     schema = schema_for(product)
     if schema is not None:
         validate(ds, product, path)
-    images = _image_order(ds, schema)
-    hdus = [_primary_header(ds, schema, path)] + [_image_header(ds, name, schema, path) for name in images]
+    names = _image_order(ds, schema)
+    head = _primary_header(ds, schema, path).tostring().encode("ascii")
+    headers = tuple(_image_header(ds, name, schema, path).tostring().encode("ascii") for name in names)
     tables = [_table_bytes(ds, table, columns, path) for table, columns in _tables(ds, schema).items()]
     if not any(hdu.name == ASDF_EXTENSION_NAME for hdu in extra_hdus):
         extra_hdus = (*extra_hdus, asdf_extension_hdu())
     tables += [_hdu_bytes(hdu) for hdu in extra_hdus]
-
+    images, position = [], len(head)
+    for name, header in zip(names, headers):
+        position += len(header)
+        dtype = _storage_dtype(ds[name])
+        images.append(ImageSlot(name, tuple(ds[name].shape), dtype, position))
+        position += data_bytes_padded(ds[name].shape, dtype)
     temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    return FitsPlan(path, temporary, head, headers, tuple(images), tuple(tables),
+                    position + sum(len(raw) for raw in tables))  # fmt: skip
+
+
+def create_file(plan: FitsPlan) -> None:
+    """Write the headers and tables of ``plan`` into its temporary file, leaving (sparse, zero) room for the
+    pixels. Idempotent: a rerun (e.g. after a lost worker) rewrites the same bytes and keeps pixels written."""
+    with open(plan.temporary, "r+b" if plan.temporary.exists() else "xb") as handle:
+        handle.write(plan.head)
+        for header, slot in zip(plan.image_headers, plan.images):
+            handle.seek(slot.offset - len(header))
+            handle.write(header)
+        handle.seek(plan.images[-1].offset + data_bytes_padded(plan.images[-1].shape, plan.images[-1].dtype)
+                    if plan.images else len(plan.head))  # fmt: skip
+        for raw in plan.tables:
+            handle.write(raw)
+        handle.truncate(plan.size)
+
+
+def image_target(plan: FitsPlan, name: str) -> FitsImageTarget:
+    """The writable view of image ``name``'s bytes in the temporary file (``target[block] = values``)."""
+    slot = next(slot for slot in plan.images if slot.name == name)
+    return FitsImageTarget(plan.temporary, slot.offset, slot.shape, slot.dtype)
+
+
+def finish_file(plan: FitsPlan) -> Path:
+    """Rename the complete temporary file over the product (idempotent once done)."""
+    if plan.temporary.exists() or not plan.path.exists():
+        os.replace(plan.temporary, plan.path)
+    return plan.path
+
+
+def write_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
+               extra_hdus: Sequence[fits.BinTableHDU] = ()) -> Path:
+    """Write ``ds`` to ``path`` (FITS, official layout); returns the path. Never leaves a partial file.
+
+    ``extra_hdus`` as in :func:`plan_fits`. Dask-backed variables are stored block by block.
+    """
+    plan = plan_fits(ds, path, overwrite, extra_hdus)
     try:
-        offsets = _write_layout(temporary, hdus, [ds[name] for name in images], tables)
-        for name, offset in zip(images, offsets):
-            _store_pixels(ds[name], FitsImageTarget(temporary, offset, ds[name].shape, _storage_dtype(ds[name])))
-        os.replace(temporary, path)
+        create_file(plan)
+        for slot in plan.images:
+            _store_pixels(ds[slot.name], image_target(plan, slot.name))
+        return finish_file(plan)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        plan.temporary.unlink(missing_ok=True)
         raise
-    return path
 
 
 def check_target(path: Path, overwrite: bool) -> None:
@@ -171,21 +245,6 @@ def _hdu_bytes(hdu: fits.BinTableHDU) -> bytes:
     buffer = io.BytesIO()
     hdu.writeto(buffer)  # preceded by a minimal primary header, dropped below
     return buffer.getvalue()[_PRIMARY_HEADER_BYTES:]
-
-
-def _write_layout(temporary: Path, headers: list[fits.Header], variables: list, tables: list[bytes]) -> list[int]:
-    """Write headers and tables, leaving zero-filled room for the image data; return each image's data offset."""
-    offsets = []
-    with temporary.open("xb") as handle:
-        handle.write(headers[0].tostring().encode("ascii"))
-        for header, variable in zip(headers[1:], variables):
-            handle.write(header.tostring().encode("ascii"))
-            offsets.append(handle.tell())
-            handle.seek(data_bytes_padded(variable.shape, _storage_dtype(variable)), os.SEEK_CUR)
-        for raw in tables:
-            handle.write(raw)
-        handle.truncate(handle.tell())
-    return offsets
 
 
 def _store_pixels(variable: xr.DataArray, target: FitsImageTarget) -> None:

@@ -146,17 +146,18 @@ def build_program(
     for exposure in todo:
         try:
             products = pipeline.build(open_exposure(exposure.path, overrides, memory_limit, threads_per_worker))
+            if not isinstance(products, dict):
+                products = {pipeline.output_suffixes[0]: products}
+            targets = {suffix: product_path(exposure.path, suffix, output_dir) for suffix in products}
+            writes = {targets[suffix]: write_task(ds, targets[suffix]) for suffix, ds in products.items()}
         except Exception as error:  # one bad exposure must not stop the program
             graph.failed[os.fspath(exposure.path)] = describe_error(error)
             log.error("%s: %s", exposure.name, graph.failed[os.fspath(exposure.path)])
             continue
-        if not isinstance(products, dict):
-            products = {pipeline.output_suffixes[0]: products}
         for suffix, ds in products.items():
-            target = product_path(exposure.path, suffix, output_dir)
-            graph.products[target] = ds
-            graph.writes[target] = write_task(ds, target)
-            graph.sources[target] = exposure
+            graph.products[targets[suffix]] = ds
+            graph.writes[targets[suffix]] = writes[targets[suffix]]
+            graph.sources[targets[suffix]] = exposure
     return graph
 
 

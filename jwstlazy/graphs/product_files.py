@@ -18,14 +18,19 @@ from jwstlazy.datamodels import write_fits
 WCS_ATTR = "wcs"
 
 
-def write_fits_with_wcs(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False) -> Path:
-    """:func:`jwstlazy.datamodels.write_fits`, plus the ``ASDF`` extension when ``ds.attrs['wcs']`` is a gwcs."""
+def extra_hdus_for(ds: xr.Dataset) -> list:
+    """The extension HDUs a product needs beyond its variables: the ``ASDF`` extension holding its gwcs
+    (``ds.attrs['wcs']``), if it has one (none for stage 1: then gwcs is not even imported, ~0.2 s)."""
     wcs = ds.attrs.get(WCS_ATTR)
-    if wcs is None:  # stage 1: no gwcs (and no gwcs import, ~0.2 s)
-        return write_fits(ds, path, overwrite=overwrite)
+    if wcs is None:
+        return []
     from gwcs import WCS
 
     from jwstlazy.wcs import wcs_to_asdf_hdu
 
-    extra = [wcs_to_asdf_hdu(wcs)] if isinstance(wcs, WCS) else []
-    return write_fits(ds, path, overwrite=overwrite, extra_hdus=extra)
+    return [wcs_to_asdf_hdu(wcs)] if isinstance(wcs, WCS) else []
+
+
+def write_fits_with_wcs(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """:func:`jwstlazy.datamodels.write_fits`, plus the ``ASDF`` extension when ``ds.attrs['wcs']`` is a gwcs."""
+    return write_fits(ds, path, overwrite=overwrite, extra_hdus=extra_hdus_for(ds))

@@ -1,71 +1,65 @@
-"""Graph tasks that write products: a lazy product Dataset becomes one task returning only its path.
+"""Graph tasks that write products: a lazy product Dataset becomes tasks that fill its file block by block.
 
-A product's dask-backed variables are handed to the write task as plain dask arrays, with a small
-picklable :class:`ProductLayout` holding everything else (dims, attrs, the numpy variables, the order).
-Dask computes the arrays on the workers and the task rebuilds the Dataset there and writes it atomically
-(:func:`jwstlazy.graphs.product_files.write_fits_with_wcs`), so the client never holds pixels.
-
-Passing the arrays rather than the Dataset itself is also required: with xarray 2026.9 and dask 2026.8,
-``dask.compute(dataset)`` (and so ``dask.delayed(f)(dataset)``) fails with "Missing dependency" whenever
-two variables share an intermediate result, as a rate's SCI and ERR always do.
+The file is planned on the client (:func:`jwstlazy.datamodels.fits_write.plan_fits`: headers, tables and
+each image's byte offset; no pixel is computed). In the graph, one task creates the temporary file, one task
+per block of each dask-backed image stores that block into its place as soon as the block is computed (so a
+product is never assembled in one worker's memory, whatever its size), and the final task, keyed
+``write-<file name>-...``, renames the complete file over the product and returns its path. The client never
+holds pixels. Every task is idempotent, so dask may rerun any of them after a lost worker.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dask
+import dask.array as da
+import numpy as np
 import xarray as xr
 from dask.base import tokenize
 from dask.delayed import Delayed
 
-
-@dataclass(frozen=True)
-class ProductLayout:
-    """Everything about a product except its dask arrays: enough to rebuild the Dataset in a task."""
-
-    attrs: dict[str, Any]
-    order: tuple[str, ...]  #: variable names, coordinates first, in the Dataset's order
-    coords: frozenset[str]
-    lazy: dict[str, tuple[tuple[str, ...], dict[str, Any]]]  #: name -> (dims, attrs) of dask-backed variables
-    eager: dict[str, xr.Variable]  #: numpy-backed variables (tables, small coordinates)
-
-    def rebuild(self, arrays: dict[str, Any]) -> xr.Dataset:
-        """The Dataset again, with the computed ``arrays`` in place of the dask-backed variables."""
-        variables = {
-            name: xr.Variable(self.lazy[name][0], arrays[name], self.lazy[name][1]) if name in self.lazy else self.eager[name]
-            for name in self.order
-        }
-        data = {name: variable for name, variable in variables.items() if name not in self.coords}
-        coords = {name: variable for name, variable in variables.items() if name in self.coords}
-        return xr.Dataset(data, coords=coords, attrs=dict(self.attrs))
-
-
-def split_product(ds: xr.Dataset) -> tuple[ProductLayout, dict[str, Any]]:
-    """``ds`` as a :class:`ProductLayout` plus its dask arrays by variable name."""
-    arrays = {name: var.data for name, var in ds.variables.items() if dask.is_dask_collection(var.data)}
-    layout = ProductLayout(
-        attrs=dict(ds.attrs),
-        order=tuple(ds.coords) + tuple(ds.data_vars),
-        coords=frozenset(ds.coords),
-        lazy={name: (ds.variables[name].dims, dict(ds.variables[name].attrs)) for name in arrays},
-        eager={name: var for name, var in ds.variables.items() if name not in arrays},
-    )
-    return layout, arrays
-
-
-def write_product(layout: ProductLayout, arrays: dict[str, Any], path: str) -> str:
-    """Graph task: rebuild the computed product and write it atomically; returns its path (never pixels)."""
-    from jwstlazy.graphs.product_files import write_fits_with_wcs  # a gwcs in attrs["wcs"] -> ASDF extension
-
-    return os.fspath(write_fits_with_wcs(layout.rebuild(arrays), path, overwrite=True))
+from jwstlazy.datamodels.fits_write import FitsPlan, create_file, finish_file, image_target, plan_fits
+from jwstlazy.graphs.product_files import extra_hdus_for
+from jwstlazy.steps.chunked import as_one_delayed
 
 
 def write_task(ds: xr.Dataset, path: Path) -> Delayed:
     """The lazy task writing product ``ds`` to ``path``; its key starts with ``write-<file name>``."""
-    layout, arrays = split_product(ds)
-    key = f"write-{path.name}-{tokenize(arrays, layout.order, os.fspath(path))}"
-    return dask.delayed(write_product, pure=True)(layout, arrays, os.fspath(path), dask_key_name=key)
+    plan = plan_fits(ds, path, overwrite=True, extra_hdus=extra_hdus_for(ds))
+    token = tokenize(plan, [ds[slot.name].data for slot in plan.images])
+    eager = {slot.name: np.asarray(ds[slot.name].data) for slot in plan.images
+             if not dask.is_dask_collection(ds[slot.name].data)}  # fmt: skip
+    created = dask.delayed(_create, pure=True)(plan, eager, dask_key_name=f"create-{path.name}-{token}")
+    created_marker = da.from_delayed(created, shape=(), dtype=bool)
+    stored = [
+        da.map_blocks(_store_block, ds[slot.name].data, created_marker, plan=plan, variable=slot.name,
+                      chunks=tuple((1,) * len(c) for c in ds[slot.name].data.chunks), dtype=bool,
+                      token=f"store-{path.name}")  # fmt: skip
+        for slot in plan.images if slot.name not in eager
+    ]
+    return dask.delayed(_finish, pure=True)(
+        plan, created, [as_one_delayed(marker) for marker in stored], dask_key_name=f"write-{path.name}-{token}"
+    )
+
+
+def _create(plan: FitsPlan, eager: dict[str, np.ndarray]) -> bool:
+    """Task: the temporary file with headers, tables and the numpy-backed images."""
+    create_file(plan)
+    for name, values in eager.items():
+        image_target(plan, name)[...] = values
+    return True
+
+
+def _store_block(block: np.ndarray, created: Any, *, plan: FitsPlan, variable: str, block_info=None) -> np.ndarray:
+    """Task: one block of image ``variable`` into its place in the temporary file; returns a tiny marker."""
+    location = block_info[0]["array-location"]
+    image_target(plan, variable)[tuple(slice(start, stop) for start, stop in location)] = block
+    return np.ones((1,) * block.ndim, dtype=bool)
+
+
+def _finish(plan: FitsPlan, created: bool, stored: list[np.ndarray]) -> str:
+    """Task: every block is in place; the atomic rename. Returns the product's path (never pixels)."""
+    return os.fspath(finish_file(plan))

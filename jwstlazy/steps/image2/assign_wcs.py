@@ -2,7 +2,7 @@
 
 The gwcs (``detector`` → ``v2v3`` → ``v2v3vacorr`` → ``world``) comes from :func:`jwstlazy.wcs.imaging_wcs`,
 with the DISTORTION reference when given (``"N/A"``: the SIAF distortion of DETECTOR). It is kept in the
-lower-case attr ``wcs`` (not a FITS keyword): :func:`jwstlazy.graphs.product_files.write_product` stores it
+lower-case attr ``wcs`` (not a FITS keyword): :func:`jwstlazy.graphs.product_files.extra_hdus_for` stores it
 in the ``ASDF`` extension, where the official datamodels read it as ``meta.wcs``. Only headers are used:
 nothing is computed.
 """
