@@ -19,11 +19,12 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 from dask.base import tokenize
+from dask.core import flatten
 from dask.delayed import Delayed
+from dask.highlevelgraph import HighLevelGraph
 
 from jwstlazy.datamodels.fits_write import FitsPlan, create_file, finish_file, image_target, plan_fits
 from jwstlazy.graphs.product_files import extra_hdus_for
-from jwstlazy.steps.chunked import as_one_delayed
 
 
 def write_task(ds: xr.Dataset, path: Path) -> Delayed:
@@ -40,9 +41,11 @@ def write_task(ds: xr.Dataset, path: Path) -> Delayed:
                       token=f"store-{path.name}")  # fmt: skip
         for slot in plan.images if slot.name not in eager
     ]
-    return dask.delayed(_finish, pure=True)(
-        plan, created, [as_one_delayed(marker) for marker in stored], dask_key_name=f"write-{path.name}-{token}"
-    )
+    # the final task, written straight into the graph: it needs every store task's marker
+    name = f"write-{path.name}-{token}"
+    markers = [key for marker in stored for key in flatten(marker.__dask_keys__())]
+    layer = {name: (_finish, plan, created.key, markers)}
+    return Delayed(name, HighLevelGraph.from_collections(name, layer, dependencies=[created, *stored]))
 
 
 def _create(plan: FitsPlan, eager: dict[str, np.ndarray]) -> bool:

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dask.array as da
 import numpy as np
+from dask.base import tokenize
+from dask.delayed import Delayed
+from dask.highlevelgraph import HighLevelGraph
 from dask.layers import ArrayBlockIdDep
 
 
@@ -167,28 +171,56 @@ def delayed_arrays(
 
     For exposure-level statistics that need whole frames (reference-pixel offsets, 1/f stripes): dask
     arrays among ``args`` and ``kwargs`` arrive as numpy. ``outputs`` gives each returned array's (shape, dtype).
-    The arrays' graphs join the result's unoptimised: handing a dask array to ``dask.delayed`` directly
-    optimises its graph on its own, so everything upstream of it ran again for each such argument.
+    The task is written straight into the graph, next to the arrays' own tasks: ``dask.delayed(f)(array)``
+    optimises each array's graph on its own (so everything upstream ran again per argument) and costs
+    tens of ms per argument to build.
     """
-    import dask
-
-    args = [as_one_delayed(a) for a in args]
-    kwargs = {key: as_one_delayed(value) for key, value in kwargs.items()}
-    packed = dask.delayed(function, nout=len(outputs), pure=True)(*args, **kwargs)
-    return [da.from_delayed(item, shape=shape, dtype=dtype) for item, (shape, dtype) in zip(packed, outputs)]
+    arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, da.Array)]
+    call = _Literal((function, [_slot(a, arrays) for a in args], {k: _slot(v, arrays) for k, v in kwargs.items()}))
+    name = f"{getattr(function, '__name__', 'reduction')}-{tokenize(function, args, kwargs)}"
+    task = (_call_with_arrays, call, *[(_join_blocks, a.__dask_keys__(), a.ndim) for a in arrays])
+    packed = Delayed(name, HighLevelGraph.from_collections(name, {name: task}, dependencies=arrays))
+    return [da.from_delayed(packed[index], shape=shape, dtype=dtype) for index, (shape, dtype) in enumerate(outputs)]
 
 
 def as_one_delayed(value):
     """A dask array as one Delayed numpy array sharing the array's graph under its own task keys (not an
     optimised copy, as ``dask.delayed(f)(array)`` makes, which recomputes everything upstream); else as is."""
-    import dask
-
     if not isinstance(value, da.Array):
         return value
-    blocks = value.to_delayed(optimize_graph=False)
-    return dask.delayed(_join_blocks, pure=True)(blocks.tolist(), value.ndim)
+    name = f"join-{value.name}"
+    task = (_join_blocks, value.__dask_keys__(), value.ndim)
+    return Delayed(name, HighLevelGraph.from_collections(name, {name: task}, dependencies=[value]))
+
+
+@dataclass(frozen=True)
+class _Literal:
+    """A task argument dask must not look into (tuples and lists would be read as tasks and keys)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class _ArraySlot:
+    """Where the ``index``-th dask array goes among a reduction's arguments."""
+
+    index: int
+
+
+def _slot(value, arrays: list) -> Any:
+    return _ArraySlot(next(i for i, a in enumerate(arrays) if a is value)) if isinstance(value, da.Array) else value
+
+
+def _call_with_arrays(call: _Literal, *arrays: np.ndarray):
+    """Task body of :func:`delayed_arrays`: the function with the computed arrays in their places."""
+    function, args, kwargs = call.value
+
+    def fill(value):
+        return arrays[value.index] if isinstance(value, _ArraySlot) else value
+
+    return function(*[fill(a) for a in args], **{key: fill(value) for key, value in kwargs.items()})
 
 
 def _join_blocks(blocks, ndim: int) -> np.ndarray:
     """The numpy array of a dask array's blocks, given as nested lists (one level per axis)."""
-    return np.asarray(blocks) if ndim == 0 else da.core.concatenate3(blocks)
+    return np.asarray(blocks[0]) if ndim == 0 else da.core.concatenate3(blocks)
