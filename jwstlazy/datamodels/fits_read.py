@@ -111,9 +111,12 @@ def _lazy_variable(path: Path, hdu: HduInfo, dims: tuple[str, ...], chunk_sizes:
     source = FitsImageData(path, hdu.data_offset, hdu.shape, header["BITPIX"],
                            header.get("BSCALE", 1.0), header.get("BZERO", 0.0))  # fmt: skip
     stamp = path.stat()
-    name = f"fits-{hdu.name}-" + tokenize(os.fspath(path.resolve()), hdu.data_offset, stamp.st_mtime_ns, stamp.st_size)
-    array = da.from_array(source, chunks=chunks_for(dims, chunk_sizes), name=name, lock=False,
-                          asarray=True, meta=np.empty((0,) * len(dims), dtype=source.dtype))  # fmt: skip
+    chunks = chunks_for(dims, chunk_sizes)
+    # the chunks are part of the name: the same file opened with other chunks must not share task keys
+    name = f"fits-{hdu.name}-" + tokenize(os.fspath(path.resolve()), hdu.data_offset, stamp.st_mtime_ns,
+                                          stamp.st_size, chunks)  # fmt: skip
+    array = da.from_array(source, chunks=chunks, name=name, lock=False, asarray=True, inline_array=True,
+                          meta=np.empty((0,) * len(dims), dtype=source.dtype))  # fmt: skip
     var_attrs = {"BUNIT": header["BUNIT"]} if "BUNIT" in header else {}
     return xr.Variable(dims, array, attrs=var_attrs)
 

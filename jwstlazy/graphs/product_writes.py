@@ -35,11 +35,15 @@ def write_task(ds: xr.Dataset, path: Path) -> Delayed:
              if not dask.is_dask_collection(ds[slot.name].data)}  # fmt: skip
     created = dask.delayed(_create, pure=True)(plan, eager, dask_key_name=f"create-{path.name}-{token}")
     created_marker = da.from_delayed(created, shape=(), dtype=bool)
+    by_chunks: dict[tuple, list[str]] = {}  # variables blocked alike are stored by the same tasks
+    for slot in plan.images:
+        if slot.name not in eager:
+            by_chunks.setdefault(ds[slot.name].data.chunks, []).append(slot.name)
     stored = [
-        da.map_blocks(_store_block, ds[slot.name].data, created_marker, plan=plan, variable=slot.name,
-                      chunks=tuple((1,) * len(c) for c in ds[slot.name].data.chunks), dtype=bool,
+        da.map_blocks(_store_blocks, *[ds[name].data for name in names], created_marker, plan=plan,
+                      variables=names, chunks=tuple((1,) * len(c) for c in chunks), dtype=bool,
                       token=f"store-{path.name}")  # fmt: skip
-        for slot in plan.images if slot.name not in eager
+        for chunks, names in by_chunks.items()
     ]
     # the final task, written straight into the graph: it needs every store task's marker
     name = f"write-{path.name}-{token}"
@@ -56,11 +60,13 @@ def _create(plan: FitsPlan, eager: dict[str, np.ndarray]) -> bool:
     return True
 
 
-def _store_block(block: np.ndarray, created: Any, *, plan: FitsPlan, variable: str, block_info=None) -> np.ndarray:
-    """Task: one block of image ``variable`` into its place in the temporary file; returns a tiny marker."""
-    location = block_info[0]["array-location"]
-    image_target(plan, variable)[tuple(slice(start, stop) for start, stop in location)] = block
-    return np.ones((1,) * block.ndim, dtype=bool)
+def _store_blocks(*blocks: Any, plan: FitsPlan, variables: list[str], block_info=None) -> np.ndarray:
+    """Task: the same block of each image in ``variables`` (``blocks`` then the creation marker) into its
+    place in the temporary file; returns a tiny marker."""
+    where = tuple(slice(start, stop) for start, stop in block_info[0]["array-location"])
+    for name, block in zip(variables, blocks):
+        image_target(plan, name)[where] = block
+    return np.ones((1,) * len(where), dtype=bool)
 
 
 def _finish(plan: FitsPlan, created: bool, stored: list[np.ndarray]) -> str:

@@ -257,7 +257,7 @@ def _lazy_image(hdu: Any, cut: tuple[slice, slice] | None = None,
     chunks = (*(-1 for _ in source.shape[:-2]), *pixel_chunks)
     # the same file read in other blocks (another exposure's chunking) must not share task keys
     name = "reference-" + tokenize(source.path, source.offset, os.stat(source.path).st_mtime_ns, chunks)
-    return da.from_array(source, chunks=chunks, name=name, lock=False, asarray=False,
+    return da.from_array(source, chunks=chunks, name=name, lock=False, asarray=False, inline_array=True,
                          meta=np.empty((0,) * len(source.shape), source.dtype))
 
 
