@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,11 +133,14 @@ def build_program(
     chunks: Mapping[str, int] | str | None = None,
     memory_limit: int | None = None,
     threads_per_worker: int = 1,
+    submit: Callable[[dict[Path, Delayed]], None] | None = None,
 ) -> ProgramGraph:
     """Build the lazy graph of ``pipeline`` over every exposure of ``inputs`` (nothing is computed).
 
     ``memory_limit`` (bytes per worker) and ``threads_per_worker`` size the pixel-block chunks (see
     :mod:`jwstlazy.graphs.chunks`); ``chunks`` overrides them by dim (``{"y": 512}`` or ``"y=512,x=2048"``).
+    ``submit``, if given, receives each exposure's write tasks as soon as they are built (a cluster can
+    start on them while the rest of the program is being built).
     """
     output_dir = Path(output_dir)
     overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks
@@ -158,6 +161,8 @@ def build_program(
             graph.products[targets[suffix]] = ds
             graph.writes[targets[suffix]] = writes[targets[suffix]]
             graph.sources[targets[suffix]] = exposure
+        if submit is not None:
+            submit(writes)
     return graph
 
 
@@ -193,14 +198,24 @@ def run_program(
     result = ProgramResult(skipped=skipped)
     if todo:
         with scheduler_context(spec, limit) as execution:
+            futures: dict[Path, Any] = {}  # on a cluster: each exposure's writes are submitted once built
+
+            def submit(writes: dict[Path, Delayed]) -> None:
+                _remove_temporaries(writes)
+                futures.update(zip(writes, execution.client.compute(list(writes.values()))))
+
             graph = build_program(
                 pipeline, todo, output_dir, overwrite=True, chunks=overrides,
                 memory_limit=execution.memory_limit, threads_per_worker=execution.threads_per_worker,
+                submit=submit if execution.client is not None else None,
             )
             result.failed.update(graph.failed)
-            _remove_temporaries(graph.writes)
-            compute = _compute_on_client if execution.client is not None else _compute_locally
-            compute(graph, execution, result, describe(pipeline.name, len(todo)) if progress else None)
+            label = describe(pipeline.name, len(todo)) if progress else None
+            if execution.client is not None:
+                _gather_on_client(graph, futures, execution, result, label)
+            else:
+                _remove_temporaries(graph.writes)
+                _compute_locally(graph, execution, result, label)
             _remove_temporaries(graph.writes)
     if result.failed:
         raise ProgramFailed(result)
@@ -225,13 +240,14 @@ def _record(result: ProgramResult, graph: ProgramGraph, target: Path, error: Bas
         log.error("%s failed: %s", source.name, describe_error(error))
 
 
-def _compute_on_client(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: str | None) -> None:
-    """Submit every write task at once; each product succeeds or fails on its own. ``progress``: the
-    progress bar's label, or None for no bar."""
+def _gather_on_client(graph: ProgramGraph, submitted: dict[Path, Any], execution: Execution, result: ProgramResult,
+                      progress: str | None) -> None:  # fmt: skip
+    """Wait for the submitted write tasks (target -> future); each product succeeds or fails on its own.
+    ``progress``: the progress bar's label, or None for no bar."""
     from distributed import as_completed
 
-    futures = execution.client.compute(list(graph.writes.values()))
-    target_of = {future.key: target for future, target in zip(futures, graph.writes)}
+    futures = list(submitted.values())
+    target_of = {future.key: target for target, future in submitted.items()}
     with cluster_progress(futures, execution.client, enabled=progress is not None, description=progress or ""):
         for future in as_completed(futures, loop=execution.client.loop):
             error = future.exception() if future.status == "error" else None

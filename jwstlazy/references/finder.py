@@ -42,7 +42,13 @@ from jwstlazy.references.crds_cache import (
     default_crds_path,
     scan_directory,
 )
-from jwstlazy.references.loading import SUBARRAY_KEYWORDS, exposure_attrs, load_reference
+from jwstlazy.references.loading import (
+    SUBARRAY_KEYWORDS,
+    exposure_attrs,
+    exposure_pixel_blocks,
+    exposure_window,
+    load_reference,
+)
 from jwstlazy.references.types import REFERENCE_TYPES, ReferenceType, reference_type
 
 NOT_APPLICABLE = "N/A"
@@ -86,6 +92,10 @@ class ReferenceFinder:
                           if value is not None}
         self.directories = [Path(d) for d in directories]
         self.crds_path = Path(crds_path) if crds_path is not None else default_crds_path()
+        self._loaded: dict[tuple, xr.Dataset] = {}  #: lazily loaded references, see :meth:`load`
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_loaded": {}}  # the cache of loaded references stays in this process
 
     def __repr__(self) -> str:
         return (f"ReferenceFinder(overrides={self.overrides!r}, directories={self.directories!r}, "
@@ -130,7 +140,14 @@ class ReferenceFinder:
         """:meth:`find` then :func:`~jwstlazy.references.loading.load_reference`: the reference cut to the
         exposure's subarray, or None when the type's override is ``"N/A"``."""
         path = self.find(reftype, exposure, source)
-        return None if path is None else load_reference(path, reftype, exposure)
+        if path is None:
+            return None
+        # exposures of one detector and subarray share their references: load each (lazily) once
+        key = (reftype.lower(), os.fspath(Path(path).resolve()), Path(path).stat().st_mtime_ns,
+               exposure_window(exposure_attrs(exposure)), exposure_pixel_blocks(exposure))  # fmt: skip
+        if key not in self._loaded:
+            self._loaded[key] = load_reference(path, reftype, exposure)
+        return self._loaded[key].copy(deep=False)
 
     def describe(self, exposure: Mapping[str, Any] | xr.Dataset,
                  reftypes: Iterable[str] | None = None) -> dict[str, str]:
