@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from jwstlazy.datamodels.asdf_files import write_asdf
+
 log = logging.getLogger(__name__)
 
 __all__ = ["read_persistence_array", "write_persistence_array"]
@@ -71,11 +73,4 @@ def write_persistence_array(
             tree = {key: value for key, value in existing.tree.items() if not key.startswith("asdf_")}
     tree[detector] = {"filename": filename, "rows": rows, "cols": cols, "vals": values[rows, cols],
                       "pers_time": persistence_time}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        asdf.AsdfFile(tree).write_to(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_asdf(tree, path)

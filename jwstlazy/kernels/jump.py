@@ -46,6 +46,7 @@ from jwstlazy.datamodels.dqflags import (
     NO_GAIN_VALUE,
     SATURATED,
 )
+from jwstlazy.kernels.sigma_clip import astropy_sigma_clip
 from jwstlazy.kernels.small_median import column_medians, median_of_first, sort_columns
 
 __all__ = [
@@ -635,31 +636,7 @@ def _sigma_clip_bounds(diffs, column, sigma, kept, scratch):
             if (column < 0 or k == column) and np.isfinite(v):
                 kept[count] = v
                 count += 1
-    low = np.nan
-    high = np.nan
-    for iteration in range(SIGMA_CLIP_MAXITERS):
-        if count == 0:
-            break
-        scratch[:count] = kept[:count]
-        centre = median_of_first(scratch, count)
-        mean = 0.0
-        for j in range(count):
-            mean += kept[j]
-        mean /= count
-        variance = 0.0
-        for j in range(count):
-            variance += (kept[j] - mean) * (kept[j] - mean)
-        std = np.sqrt(variance / count)
-        low = centre - sigma * std
-        high = centre + sigma * std
-        n_inside = 0
-        for j in range(count):
-            if kept[j] >= low and kept[j] <= high:
-                kept[n_inside] = kept[j]
-                n_inside += 1
-        if n_inside == count:
-            break
-        count = n_inside
+    _, low, high = astropy_sigma_clip(kept, count, sigma, SIGMA_CLIP_MAXITERS, scratch)
     return low, high
 
 

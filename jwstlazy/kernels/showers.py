@@ -41,6 +41,7 @@ import numba
 import numpy as np
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET, REFERENCE_PIXEL, SATURATED
+from jwstlazy.kernels.sigma_clip import astropy_sigma_clip
 from jwstlazy.kernels.small_median import median_of_first
 from jwstlazy.kernels.snowballs import Ellipse, _ellipse_in_box, region_ellipses
 
@@ -398,30 +399,7 @@ def _clipped_stats(values, kept, work):
         if np.isfinite(v):
             kept[count] = v
             count += 1
-    for _ in range(SIGMA_CLIP_MAXITERS):
-        if count == 0:
-            break
-        for j in range(count):
-            work[j] = kept[j]
-        middle = median_of_first(work, count)
-        mean = 0.0
-        for j in range(count):
-            mean += kept[j]
-        mean /= count
-        variance = 0.0
-        for j in range(count):
-            variance += (kept[j] - mean) * (kept[j] - mean)
-        spread = np.sqrt(variance / count)
-        low = middle - SIGMA_CLIP_SIGMA * spread
-        high = middle + SIGMA_CLIP_SIGMA * spread
-        n_inside = 0
-        for j in range(count):
-            if kept[j] >= low and kept[j] <= high:
-                kept[n_inside] = kept[j]
-                n_inside += 1
-        if n_inside == count:
-            break
-        count = n_inside
+    count, _, _ = astropy_sigma_clip(kept, count, SIGMA_CLIP_SIGMA, SIGMA_CLIP_MAXITERS, work)
     if count == 0:
         return np.float32(np.nan), np.float32(np.nan)
     # Kept values are float32 numbers, in their original order: the float32 statistics numpy computes.

@@ -1,11 +1,49 @@
-"""Sigma-clipped mean, as ``scipy.stats.sigmaclip`` followed by ``mean`` (used by the reference-pixel steps)."""
+"""Sigma clipping: scipy's ``sigmaclip`` mean (reference-pixel steps) and astropy's ``sigma_clip`` (jump, showers)."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-__all__ = ["clipped_mean"]
+from jwstlazy.kernels.small_median import median_of_first
+
+__all__ = ["astropy_sigma_clip", "clipped_mean"]
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def astropy_sigma_clip(kept, count, sigma, maxiters, work):
+    """astropy's ``sigma_clip(cenfunc='median', stdfunc='std')`` on ``kept[:count]`` (float64, finite), in place.
+
+    Each iteration: bounds ``median -/+ sigma * std`` (population std) of the kept values; keep those inside,
+    in their order; stop when nothing is removed or after ``maxiters``. ``work``: scratch of >= ``count``.
+    Returns (count, low, high): the number kept (they are ``kept[:count]``) and the last bounds (NaN if none).
+    """
+    low = np.nan
+    high = np.nan
+    for _ in range(maxiters):
+        if count == 0:
+            break
+        work[:count] = kept[:count]
+        centre = median_of_first(work, count)
+        mean = 0.0
+        for j in range(count):
+            mean += kept[j]
+        mean /= count
+        variance = 0.0
+        for j in range(count):
+            variance += (kept[j] - mean) * (kept[j] - mean)
+        std = np.sqrt(variance / count)
+        low = centre - sigma * std
+        high = centre + sigma * std
+        n_inside = 0
+        for j in range(count):
+            if kept[j] >= low and kept[j] <= high:
+                kept[n_inside] = kept[j]
+                n_inside += 1
+        if n_inside == count:
+            break
+        count = n_inside
+    return count, low, high
 
 
 @numba.njit(cache=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from jwstlazy.datamodels.asdf_files import write_asdf
 from jwstlazy.errors import JwstLazyInputError
 
 __all__ = ["EmiCase", "EmiCorrReference", "EmiWave", "read_emicorr_reference", "write_emicorr_reference"]
@@ -139,7 +140,6 @@ def write_emicorr_reference(
     frameclocks, frequency names); every case lists the same names for FAST and, per detector in
     ``detectors``, SLOW. Written under a temporary name, then renamed.
     """
-    import asdf
 
     tree = {
         "meta": {"reftype": "emicorr", "telescope": "JWST", "instrument": {"name": "MIRI"},
@@ -153,16 +153,7 @@ def write_emicorr_reference(
             for case, (rowclocks, frameclocks, names) in cases.items()
         },
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        asdf.AsdfFile(tree).write_to(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_asdf(tree, path)
 
 
 def _plain(node: Any) -> Any:
