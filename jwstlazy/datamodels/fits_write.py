@@ -66,14 +66,17 @@ class FitsPlan:
 
 
 def plan_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
-              extra_hdus: Sequence[fits.BinTableHDU] = ()) -> FitsPlan:
+              extra_hdus: Sequence[fits.BinTableHDU] = (), check_target_now: bool = True) -> FitsPlan:
     """Validate ``ds`` and lay out its file (headers, tables, image offsets); reads no pixel.
 
     ``extra_hdus`` (e.g. the ``ASDF`` extension holding a gwcs) are written last, as given; without an
     ``ASDF`` extension among them an empty one is added, as official products always have one.
+    ``check_target_now=False`` leaves the checks of the target (exists, folder) to :func:`create_file`, for
+    graphs planned before their output folder is made.
     """
     path = Path(path)
-    check_target(path, overwrite)
+    if check_target_now:
+        check_target(path, overwrite)
     product = ds.attrs.get("product") or product_from_filename(path) or ""
     schema = schema_for(product)
     if schema is not None:
@@ -99,6 +102,8 @@ def plan_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
 def create_file(plan: FitsPlan) -> None:
     """Write the headers and tables of ``plan`` into its temporary file, leaving (sparse, zero) room for the
     pixels. Idempotent: a rerun (e.g. after a lost worker) rewrites the same bytes and keeps pixels written."""
+    if not plan.path.parent.is_dir():
+        raise JwstLazyInputError("output folder does not exist", plan.path, expected="an existing folder")
     with open(plan.temporary, "r+b" if plan.temporary.exists() else "xb") as handle:
         handle.write(plan.head)
         for header, slot in zip(plan.image_headers, plan.images):

@@ -29,7 +29,7 @@ from jwstlazy.graphs.product_files import extra_hdus_for
 
 def write_task(ds: xr.Dataset, path: Path) -> Delayed:
     """The lazy task writing product ``ds`` to ``path``; its key starts with ``write-<file name>``."""
-    plan = plan_fits(ds, path, overwrite=True, extra_hdus=extra_hdus_for(ds))
+    plan = plan_fits(ds, path, overwrite=True, extra_hdus=extra_hdus_for(ds), check_target_now=False)
     token = tokenize(plan, [ds[slot.name].data for slot in plan.images])
     eager = {slot.name: np.asarray(ds[slot.name].data) for slot in plan.images
              if not dask.is_dask_collection(ds[slot.name].data)}  # fmt: skip
