@@ -8,6 +8,8 @@ Each run is a fresh process (so peak RSS is that run's): ours = open + build the
 _rate/_rateints; official = jwst's pipeline with the same references (import time reported apart). Ours is
 also timed step by step (each step's output persisted before the next; the sum exceeds the fused run).
 Prints a table of medians; throughput is pixels x groups x integrations per second.
+``--chunk-study``: build/compute seconds by pixel-block height; ``--task-profile``: cold/warm runs in one process
+and task seconds by graph layer.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 CASES = {
@@ -83,6 +84,51 @@ print(json.dumps({"build": statistics.median(build[1:]), "compute": statistics.m
 """
 
 
+_PROFILE_CHILD = r"""
+import json, resource, sys, tempfile, time
+import logging; logging.disable(logging.WARNING)
+from collections import defaultdict
+from dask.callbacks import Callback
+from jwstlazy.graphs.detector1 import Detector1Pipeline
+from jwstlazy.references import ReferenceFinder
+uncal, refs = sys.argv[1:3]
+imported_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+class TaskTimes(Callback):
+    def __init__(self):
+        super().__init__()
+        self.started, self.seconds = {}, defaultdict(float)
+    def _pretask(self, key, dsk, state):
+        self.started[key] = time.perf_counter()
+    def _posttask(self, key, result, dsk, state, worker_id):
+        name = key[0] if isinstance(key, tuple) else key
+        prefix, _, token = name.rpartition("-")
+        self.seconds[prefix if len(token) >= 16 else name] += time.perf_counter() - self.started.pop(key)
+
+walls = []
+for run in range(3):  # the first is cold (numba cache loads, lazy imports), the others warm
+    with tempfile.TemporaryDirectory() as out, TaskTimes() as times:
+        start = time.perf_counter()
+        Detector1Pipeline(references=ReferenceFinder(directories=[refs])).run(
+            [uncal], output_dir=out, overwrite=True, progress=False)
+        walls.append(time.perf_counter() - start)
+top = sorted(times.seconds.items(), key=lambda item: -item[1])[:15]
+print(json.dumps({"walls": walls, "task_seconds": sum(times.seconds.values()), "top": top,
+                  "imported_rss": imported_rss, "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+def task_profile(uncal: Path, refs: Path) -> None:
+    """Where a run's time goes: cold and warm wall time in one process, task seconds by graph layer (threads)."""
+    result = _child(_PROFILE_CHILD, str(uncal), str(refs))
+    walls = ", ".join(f"{wall:.2f}" for wall in result["walls"])
+    print(f"\ntask profile, {uncal.name} (threads): run wall s (cold, warm, warm): {walls}")
+    print(f"RSS after imports {result['imported_rss'] / 1e9:.2f} GB, peak {result['peak_rss'] / 1e9:.2f} GB; "
+          f"task seconds in the last run {result['task_seconds']:.2f}")
+    for name, seconds in result["top"]:
+        print(f"  {name[:60]:60s} {seconds:6.3f}")
+
+
 def chunk_study(uncal: Path, refs: Path, repeats: int) -> None:
     """Graph-build and compute seconds (no writing) by pixel-block height, threads scheduler, in one process."""
     print(f"\nchunk study, {uncal.name}: median of {repeats} (after a warm-up run)")
@@ -101,7 +147,7 @@ def simulate_case(name: str, folder: Path, tso_nints: int) -> tuple[Path, Path]:
     if name == "tso":
         settings["nints"] = tso_nints
     folder = folder / f"{name}_{settings['nints']}"
-    uncal = folder / f"jw01234001001_01101_00001_nrca1_uncal.fits"
+    uncal = folder / "jw01234001001_01101_00001_nrca1_uncal.fits"
     if not uncal.exists():
         folder.mkdir(parents=True, exist_ok=True)
         write_reference_files("NRCA1", folder / "references", subarray=settings["subarray"], dark_frames=20)
@@ -140,11 +186,15 @@ def main() -> None:
     parser.add_argument("--scheduler", default="threads")
     parser.add_argument("--no-official", action="store_true")
     parser.add_argument("--chunk-study", action="store_true", help="only time build/compute by block height")
+    parser.add_argument("--task-profile", action="store_true", help="only profile tasks by graph layer")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "jwstlazy_detector1_bench")
     args = parser.parse_args()
-    if args.chunk_study:
+    if args.chunk_study or args.task_profile:
         uncal, refs = simulate_case("full", args.out, args.tso_nints)
-        chunk_study(uncal, refs, args.repeats)
+        if args.chunk_study:
+            chunk_study(uncal, refs, args.repeats)
+        if args.task_profile:
+            task_profile(uncal, refs)
         return
     rows = []
     for name in args.cases.split(","):
