@@ -228,6 +228,10 @@ class FitsImageData:
     def __getitem__(self, key) -> np.ndarray:
         if 0 in self.shape:
             return np.empty(self.shape, dtype=self.dtype)[key]
+        slices = _unit_slices(key, self.shape)
+        if slices is not None:  # a block (what dask asks for): read its bytes, run by run
+            stored = _read_runs(self.path, self.offset, self.shape, _STORED[self.bitpix], slices)
+            return _decode(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
         raw = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r", offset=self.offset, shape=self.shape)
         try:
             return _decode(np.asarray(raw[key], dtype=raw.dtype), self.bitpix, self.bscale, self.bzero, self.dtype)
@@ -236,6 +240,49 @@ class FitsImageData:
 
     def __repr__(self) -> str:
         return f"FitsImageData({self.path!r}, offset={self.offset}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _unit_slices(key, shape: tuple[int, ...]) -> tuple[slice, ...] | None:
+    """``key`` as one step-1 slice per axis (None for any other key: integers, steps, ellipsis, arrays)."""
+    key = key if isinstance(key, tuple) else (key,)
+    if len(key) != len(shape) or not all(isinstance(k, slice) for k in key):
+        return None
+    slices = tuple(slice(*k.indices(n)) for k, n in zip(key, shape))
+    return slices if all(k.step == 1 and k.stop >= k.start for k in slices) else None
+
+
+def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
+               slices: tuple[slice, ...]) -> np.ndarray:  # fmt: skip
+    """The stored (big-endian) values of a block, read with one ``pread`` per contiguous run of bytes.
+
+    Unlike a memory map, this leaves no file pages mapped in the process: a block strided through the file
+    (a time series: a few rows of every group of every integration) would otherwise map most of the file.
+    """
+    sizes = [k.stop - k.start for k in slices]
+    out = np.empty(sizes, dtype=stored)
+    if out.size == 0:
+        return out
+    ndim = len(shape)
+    whole = 0  # trailing axes read whole
+    while whole < ndim - 1 and sizes[ndim - 1 - whole] == shape[ndim - 1 - whole]:
+        whole += 1
+    run_axis = ndim - 1 - whole  # the first axis (from the end) not read whole: a run covers its range
+    strides = np.cumprod((1,) + tuple(shape[::-1]))[:-1][::-1]  # elements per step along each axis
+    run = sizes[run_axis] * int(np.prod(shape[run_axis + 1:], dtype=np.int64))
+    runs = out.reshape(-1, run)
+    with open(path, "rb", buffering=0) as handle:
+        descriptor = handle.fileno()
+        for row, index in enumerate(np.ndindex(*sizes[:run_axis])):
+            first = sum((k.start + i) * int(n) for k, i, n in zip(slices, index, strides))
+            first += slices[run_axis].start * int(strides[run_axis])
+            view = memoryview(runs[row]).cast("B")
+            done = 0
+            while done < len(view):  # short reads are allowed; finish the run
+                count = os.preadv(descriptor, [view[done:]], offset + first * stored.itemsize + done)
+                if count == 0:
+                    raise JwstLazyInputError("file is truncated", path, expected="the data its header promises")
+                done += count
+    return out
 
 
 class FitsImageTarget:

@@ -12,6 +12,8 @@ import xarray as xr
 from jwstlazy.graphs.pipeline import Pipeline
 from jwstlazy.steps import detector1 as d1
 from jwstlazy.steps.base import Step
+from jwstlazy.steps.detector1.refpix import BORDER_PIXELS as BORDER
+from jwstlazy.steps.detector1.refpix import REFERENCE_BORDERS_ATTR
 
 NEAR_INFRARED_ORDER: tuple[type[Step], ...] = (
     d1.GroupScaleStep, d1.DQInitStep, d1.SaturationStep, d1.IPCStep, d1.SuperBiasStep, d1.RefPixStep,
@@ -28,6 +30,8 @@ TAIL: tuple[type[Step], ...] = (
 )
 
 
+
+
 class Detector1Pipeline(Pipeline):
     """Stage 1: every detector step for NIRCam, NIRISS, NIRSpec and MIRI ramps.
 
@@ -37,6 +41,12 @@ class Detector1Pipeline(Pipeline):
 
     name = "detector1"
     output_suffixes = ("rate", "rateints")
+
+    def build(self, data, start: str | None = None, stop: str | None = None):
+        products = super().build(data, start, stop)
+        if isinstance(products, dict):
+            return {name: _without_borders(ds) for name, ds in products.items()}
+        return _without_borders(products)
 
     @classmethod
     def all_step_classes(cls) -> Sequence[type[Step]]:
@@ -48,3 +58,62 @@ class Detector1Pipeline(Pipeline):
     def step_classes_for(self, data: xr.Dataset) -> Sequence[type[Step]]:
         head = MIRI_ORDER if str(data.attrs.get("INSTRUME", "")).upper() == "MIRI" else NEAR_INFRARED_ORDER
         return (*head, *TAIL)
+
+    def before_step(self, step: Step, data, source, earlier: Sequence[Step]):
+        """Give near-IR refpix its reference borders from their own small graph.
+
+        refpix needs the reference strips of every pixel block before it can correct any block; taking them
+        from the ramp makes every block wait, held in memory, until the last one reaches refpix: the whole
+        exposure, which grows with the integrations. With several integrations the steps before refpix also
+        run on the exposure chunked so that the 4-pixel borders are blocks of their own; refpix reads its strips from
+        that copy, whose other blocks are never computed. Saturation growth (group flags only; refpix reads
+        SCI and PIXELDQ) is left out there, since its halo would pull in the neighbouring blocks.
+        """
+        if not isinstance(data, xr.Dataset) or not isinstance(source, xr.Dataset):
+            return data
+        if step.name != "refpix":
+            return _without_borders(data)
+        if str(data.attrs.get("INSTRUME", "")).upper() == "MIRI" or "SCI" not in source:
+            return data
+        ny, nx = source["SCI"].shape[-2:]
+        if min(ny, nx) <= 2 * BORDER or source["SCI"].shape[0] == 1:
+            return data  # one integration: waiting costs less memory than the copy costs time
+        borders = _bordered(source, ny, nx)
+        for earlier_step in earlier:
+            borders = _without_growth(earlier_step).run(borders, self.references)
+        out = data.copy(deep=False)
+        out.attrs = {**data.attrs, REFERENCE_BORDERS_ATTR: borders}
+        return out
+
+
+def _without_borders(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` without the refpix side input (once refpix has run, or was skipped)."""
+    if not isinstance(ds, xr.Dataset) or REFERENCE_BORDERS_ATTR not in ds.attrs:
+        return ds
+    out = ds.copy(deep=False)
+    out.attrs = {key: value for key, value in ds.attrs.items() if key != REFERENCE_BORDERS_ATTR}
+    return out
+
+
+def _bordered(ds: xr.Dataset, ny: int, nx: int) -> xr.Dataset:
+    """``ds`` in blocks that isolate the 4-pixel borders; reopened from its file when it has one, so that
+    each border block reads only its own bytes."""
+    from pathlib import Path
+
+    from jwstlazy.datamodels import open as open_product
+
+    chunks = {"y": (BORDER, ny - 2 * BORDER, BORDER), "x": (BORDER, nx - 2 * BORDER, BORDER)}
+    path = ds.attrs.get("filename")
+    if ds.attrs.get("product") == "uncal" and path and Path(path).is_file():
+        return open_product(Path(path), chunks=chunks)
+    return ds.chunk(chunks)
+
+
+def _without_growth(step: Step) -> Step:
+    """``step``, or for saturation a copy that does not grow flags into neighbours (group DQ only)."""
+    if step.name != "saturation":
+        return step
+    import dataclasses
+
+    parameters = dataclasses.asdict(step.parameters)
+    return type(step)(**{**parameters, "n_pix_grow_sat": 0, "use_readpatt": False})

@@ -92,8 +92,15 @@ class Pipeline:
                 raise JwstLazyInputError(f"no step {bound!r} in this pipeline", where=self.name, expected=", ".join(names))
         lo = names.index(start) if start else 0
         hi = names.index(stop) + 1 if stop else len(steps)
-        for step in steps[lo:hi]:
-            data = step.run(data, self.references)
+        source = data
+        for index in range(lo, hi):
+            data = self.before_step(steps[index], data, source, steps[lo:index])
+            data = steps[index].run(data, self.references)
+        return data
+
+    def before_step(self, step: Step, data: Products, source: Products, earlier: Sequence[Step]) -> Products:
+        """Hook: what ``step`` gets, given the build's ``source`` and the ``earlier`` steps run on it (default:
+        ``data`` unchanged). Subclasses may add lazily computed side inputs here."""
         return data
 
     def run(

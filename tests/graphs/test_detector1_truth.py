@@ -239,3 +239,28 @@ def test_pixel_blocks_give_the_same_products_as_one_block(references, readpatt):
     assert np.count_nonzero(results[0][0] & dqflags.GROUP["JUMP_DET"]) > 0
     for whole, blocks in zip(*results):
         np.testing.assert_array_equal(whole, blocks)
+
+
+def test_refpix_strips_from_the_border_blocks_equal_the_ramps_own(references):
+    """The pipeline hands refpix its reference strips from a copy blocked around the 4-pixel borders (so no
+    block waits for all others); the corrected ramp equals refpix taking the strips from the ramp itself."""
+    import dask
+
+    from jwstlazy.steps.detector1 import RefPixStep
+
+    folder, _ = references
+    scene, pointing = _star_scene()
+    ds, _ = simulate_exposure(ExposureConfig(detector=DETECTOR, subarray=SUBARRAY, ngroups=NGROUPS, nints=2,
+                                             seed=5, scene=scene, pointing=pointing))
+    pipeline = Detector1Pipeline(references=ReferenceFinder(directories=[folder]))
+    lazy = ds.chunk({"y": 64})
+    steps = pipeline.steps_for(lazy)
+    refpix_index = [step.name for step in steps].index("refpix")
+    handed = pipeline.before_step(steps[refpix_index], lazy, lazy, steps[:refpix_index])
+    assert handed.attrs["reference_borders"]["SCI"].chunks[-2:] == ((4, 248, 4), (4, 2040, 4))  # border blocks
+    via_borders = pipeline.build(lazy, stop="refpix")
+    assert "reference_borders" not in via_borders.attrs
+    direct = RefPixStep().run(pipeline.build(lazy, stop="superbias"), pipeline.references)
+    got, want = dask.compute(via_borders["SCI"].data, direct["SCI"].data)
+    np.testing.assert_array_equal(got, want)
+    assert via_borders.attrs["S_REFPIX"] == "COMPLETE"

@@ -73,8 +73,12 @@ class JumpStep(Step):
         readnoise = reference_array(references["readnoise"], "SCI", np.float32)
         tgroup = float(ramp.attrs.get("TGROUP", 0.0)) or 1.0
         sci, groupdq, pixeldq = pixel_array(ramp, "SCI"), pixel_array(ramp, "GROUPDQ"), pixel_array(ramp, "PIXELDQ")
-        fully_flagged = da.all((groupdq & DO_NOT_USE) != 0, axis=(2, 3))
-        fully_flagged_planes = da.broadcast_to(fully_flagged[..., None, None], sci.shape, chunks=sci.chunks)
+        if p.only_use_ints and sci.shape[0] >= p.minimum_sigclip_groups:
+            # sigma clipping whatever the flags: no need to wait for every block's flags (bounded memory)
+            fully_flagged = np.zeros(sci.shape[:2] + (1, 1), dtype=bool)
+        else:  # the regime depends on groups flagged DO_NOT_USE in every pixel: an exposure-wide reduction
+            fully_flagged = da.all((groupdq & DO_NOT_USE) != 0, axis=(2, 3))[..., None, None]
+        fully_flagged_planes = da.broadcast_to(fully_flagged, sci.shape, chunks=sci.chunks)
         options = dict(
             nframes=integer_keyword(ramp, "NFRAMES", 1),
             rejection_threshold=p.rejection_threshold,

@@ -34,6 +34,10 @@ from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, with_arrays
 
 FULL_FRAME = (2048, 2048)
+BORDER_PIXELS = 4  #: reference pixels at each edge of a near-IR detector
+#: Lower-case attr a pipeline may set: a lazy copy of the ramp in blocks isolating the 4-pixel borders, from
+#: which the strips are read (see ``jwstlazy.graphs.detector1.Detector1Pipeline.before_step``).
+REFERENCE_BORDERS_ATTR = "reference_borders"
 MIRI_FULL_SHAPE = (1024, 1032)
 
 
@@ -67,12 +71,19 @@ class RefPixStep(Step):
         columns_along_x = not is_transposed(fast)
         full = (ny, nx) == FULL_FRAME
         if full or integer_keyword(ramp, "NOUTPUTS", 1) == 4:
+            # the strips come from the pipeline's border-blocked copy when it made one (no wait on every block)
+            borders = ramp.attrs.get(REFERENCE_BORDERS_ATTR)
+            if isinstance(borders, xr.Dataset):
+                strip_sci, strip_dq = pixel_array(as_ramp(borders), "SCI"), pixel_array(as_ramp(borders), "PIXELDQ")
+            else:
+                strip_sci, strip_dq = sci, pixeldq
             if not full:
                 sci_full, dq_full = embed_in_full_frame(
-                    sci, pixeldq, integer_keyword(ramp, "SUBSTRT1"), integer_keyword(ramp, "SUBSTRT2"), FULL_FRAME
+                    strip_sci, strip_dq, integer_keyword(ramp, "SUBSTRT1"), integer_keyword(ramp, "SUBSTRT2"),
+                    FULL_FRAME,
                 )
             else:
-                sci_full, dq_full = sci, pixeldq
+                sci_full, dq_full = strip_sci, strip_dq
             strips = split_reference_strips(dms_to_detector(sci_full, fast, slow))
             dq_strips = split_reference_strips(dms_to_detector(dq_full, fast, slow))
             shape = (nints, ngroups, FULL_FRAME[1])
@@ -88,6 +99,11 @@ class RefPixStep(Step):
                 col_range, row_range = ((x0, nx), (y0, ny)) if columns_along_x else ((y0, ny), (x0, nx))
                 column_offsets = column_offsets[..., col_range[0]: col_range[0] + col_range[1]]
                 row_offsets = row_offsets[..., row_range[0]: row_range[0] + row_range[1]]
+        elif not self._may_hold_reference_pixels(ramp):
+            # nothing to correct with (offsets 0): no exposure-wide reduction, so memory stays per block
+            corrected = ramp.copy(deep=False)
+            corrected.attrs = {key: value for key, value in ramp.attrs.items() if key != REFERENCE_BORDERS_ATTR}
+            return corrected
         else:
             has_reference = da.any((pixeldq & REFERENCE_PIXEL) != 0)
             det_sci, det_dq = dms_to_detector(sci, fast, slow), dms_to_detector(pixeldq, fast, slow)
@@ -99,7 +115,21 @@ class RefPixStep(Step):
             )
             column_offsets = detector_column_vector_to_dms(column_offsets, fast, slow)
             row_offsets = None
-        return with_arrays(ramp, SCI=_apply_offsets(sci, column_offsets, row_offsets, columns_along_x))
+        corrected = with_arrays(ramp, SCI=_apply_offsets(sci, column_offsets, row_offsets, columns_along_x))
+        corrected.attrs = {key: value for key, value in corrected.attrs.items() if key != REFERENCE_BORDERS_ATTR}
+        return corrected
+
+    @staticmethod
+    def _may_hold_reference_pixels(ramp: xr.Dataset) -> bool:
+        """False for a near-IR subarray at least 4 pixels from every detector edge (the reference pixels are
+        the outer 4 rows and columns); NIRSpec is always True (jwst flags the outer columns of some of its
+        subarrays as reference pixels)."""
+        if str(ramp.attrs.get("INSTRUME", "")).upper() == "NIRSPEC":
+            return True
+        ny, nx = ramp["SCI"].shape[-2:]
+        x0, y0 = integer_keyword(ramp, "SUBSTRT1", 1) - 1, integer_keyword(ramp, "SUBSTRT2", 1) - 1
+        inner = FULL_FRAME[0] - BORDER_PIXELS
+        return x0 < BORDER_PIXELS or y0 < BORDER_PIXELS or x0 + nx > inner or y0 + ny > inner
 
     @staticmethod
     def _detector_column_origin(ramp: xr.Dataset, fast: int, slow: int) -> int:
