@@ -200,6 +200,19 @@ def _decode(raw: np.ndarray, bitpix: int, bscale: float, bzero: float, dtype: np
     return (values.astype(dtype) * dtype.type(bscale) + dtype.type(bzero)).astype(dtype, copy=False)
 
 
+def _decode_in_place(stored: np.ndarray, bitpix: int, bscale: float, bzero: float, dtype: np.dtype) -> np.ndarray:
+    """As :func:`_decode` for an array this module owns (just read): numpy's byte swap and XOR in its buffer."""
+    width = abs(bitpix) // 8
+    unsigned = stored.view(f">u{width}").byteswap(inplace=True).view(f"=u{width}")
+    if bscale == 1 and (bitpix, bzero) in _OFFSET_INTEGERS:
+        np.bitwise_xor(unsigned, unsigned.dtype.type(1 << (8 * width - 1)), out=unsigned)
+        return unsigned.view(dtype)
+    values = unsigned.view(_STORED[bitpix].newbyteorder("="))
+    if bscale == 1 and bzero == 0:
+        return values.astype(dtype, copy=False)
+    return (values.astype(dtype) * dtype.type(bscale) + dtype.type(bzero)).astype(dtype, copy=False)
+
+
 def _encode(values: np.ndarray, bitpix: int, bzero: int) -> np.ndarray:
     """Logical values -> stored big-endian values for BITPIX/BZERO."""
     stored = _STORED[bitpix]
@@ -229,9 +242,9 @@ class FitsImageData:
         if 0 in self.shape:
             return np.empty(self.shape, dtype=self.dtype)[key]
         slices = _unit_slices(key, self.shape)
-        if slices is not None:  # a block (what dask asks for): read its bytes, run by run
+        if slices is not None and _scattered(slices, self.shape, _STORED[self.bitpix].itemsize):  # e.g. a time-series block: read run by run
             stored = _read_runs(self.path, self.offset, self.shape, _STORED[self.bitpix], slices)
-            return _decode(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
+            return _decode_in_place(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
         raw = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r", offset=self.offset, shape=self.shape)
         try:
             return _decode(np.asarray(raw[key], dtype=raw.dtype), self.bitpix, self.bscale, self.bzero, self.dtype)
@@ -249,6 +262,18 @@ def _unit_slices(key, shape: tuple[int, ...]) -> tuple[slice, ...] | None:
         return None
     slices = tuple(slice(*k.indices(n)) for k, n in zip(key, shape))
     return slices if all(k.step == 1 and k.stop >= k.start for k in slices) else None
+
+
+def _scattered(slices: tuple[slice, ...], shape: tuple[int, ...], itemsize: int) -> bool:
+    """True when a block's contiguous runs of bytes are short (< 256 kB), as in a time series (a few rows of
+    every group of every integration): a memory map then maps far more of the file than the block (and counts
+    it in the process's memory); for long runs the map is faster."""
+    sizes = [k.stop - k.start for k in slices]
+    axis = len(shape) - 1
+    while axis > 0 and sizes[axis] == shape[axis]:
+        axis -= 1
+    run = sizes[axis] * int(np.prod(shape[axis + 1:], dtype=np.int64))
+    return run * itemsize < 256 * 1024 and run < int(np.prod(sizes, dtype=np.int64))
 
 
 def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,

@@ -1,0 +1,28 @@
+"""Block reads of FitsImageData: short strided runs (pread) and long runs (memory map) give the same values."""
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from jwstlazy.datamodels.fits_io import FitsImageData, _scattered
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32, np.int32])
+def test_blocks_read_either_way_equal_the_array(tmp_path, dtype):
+    rng = np.random.default_rng(0)
+    values = (rng.random((3, 4, 40, 50)) * 60000).astype(dtype)
+    path = tmp_path / "x.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(values, name="SCI")]).writeto(path)
+    with fits.open(path) as hdul:
+        hdu = hdul["SCI"]
+        location = hdu.fileinfo()
+        source = FitsImageData(path, location["datLoc"], hdu.shape, hdu.header["BITPIX"],
+                               hdu.header.get("BSCALE", 1.0), hdu.header.get("BZERO", 0.0))
+    strided = (slice(0, 3), slice(0, 4), slice(5, 13), slice(7, 31))  # many short runs: read with pread
+    whole_rows = (slice(0, 3), slice(0, 4), slice(0, 40), slice(0, 50))
+    assert _scattered(strided, values.shape, values.dtype.itemsize)
+    assert not _scattered(whole_rows, values.shape, values.dtype.itemsize)
+    for key in (strided, whole_rows, (slice(1, 2), slice(2, 3), slice(0, 40), slice(0, 50)), (0, 1)):
+        got = source[key]
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got, values[key])
