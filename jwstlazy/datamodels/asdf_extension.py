@@ -19,7 +19,8 @@ ASDF_COLUMN_NAME = "ASDF_METADATA"
 
 def _empty_tree_document() -> bytes:
     """A valid ASDF file with an empty tree, written without the ``asdf`` package: its first use in a process
-    loads every installed ASDF extension (~2 s), which stage-1 products (no gwcs) do not need."""
+    loads every installed ASDF extension (the largest cold-start cost of a stage-1 run), which stage-1 products
+    (no gwcs) do not need."""
     from jwstlazy import __version__
 
     return (

@@ -3,7 +3,7 @@
 By default glibc serves an allocation above its mmap threshold (128 kB, rising to at most 32 MB) with a fresh
 ``mmap`` and returns it to the system on ``free``, and trims the heap top above 128 kB. A pixel block of a
 full-frame ramp is ~21 MB as float32, and every step makes new ones, so each block was new memory: ~5000
-page faults each, 0.6-1.0 s of system time in a 2048x2048x10 detector1 run (``benchmarks/detector1.py``).
+page faults each: much of a 2048x2048x10 detector1 run was system time.
 Keeping such blocks in the heap and not trimming it lets freed blocks be reused.
 
 :func:`tune_allocator` applies the settings to this process (``mallopt``) and puts them in the environment,

@@ -20,7 +20,7 @@ WCS_ATTR = "wcs"
 
 def extra_hdus_for(ds: xr.Dataset) -> list:
     """The extension HDUs a product needs beyond its variables: the ``ASDF`` extension holding its gwcs
-    (``ds.attrs['wcs']``), if it has one (none for stage 1: then gwcs is not even imported, ~0.2 s)."""
+    (``ds.attrs['wcs']``), if it has one (none for stage 1: then gwcs is not even imported)."""
     wcs = ds.attrs.get(WCS_ATTR)
     if wcs is None:
         return []

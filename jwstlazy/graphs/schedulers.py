@@ -143,7 +143,7 @@ def _machine_memory() -> int:
 
 def local_scheduler(kind: str) -> Callable:
     """dask's ``get`` function for ``sync``, ``threads`` or ``processes``: given as a function, dask does not
-    import ``distributed`` (~0.2 s) to look for a client, as it does for a scheduler's name."""
+    import ``distributed`` to look for a client, as it does for a scheduler's name."""
     import dask.local
     import dask.multiprocessing
     import dask.threaded

@@ -172,8 +172,8 @@ def delayed_arrays(
     For exposure-level statistics that need whole frames (reference-pixel offsets, 1/f stripes): dask
     arrays among ``args`` and ``kwargs`` arrive as numpy. ``outputs`` gives each returned array's (shape, dtype).
     The task is written straight into the graph, next to the arrays' own tasks: ``dask.delayed(f)(array)``
-    optimises each array's graph on its own (so everything upstream ran again per argument) and costs
-    tens of ms per argument to build.
+    optimises each array's graph on its own (so everything upstream ran again per argument) and is slow to
+    build.
     """
     arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, da.Array)]
     call = _Literal((function, [_slot(a, arrays) for a in args], {k: _slot(v, arrays) for k, v in kwargs.items()}))
