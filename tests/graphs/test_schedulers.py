@@ -1,5 +1,6 @@
 """Parsing --scheduler / --memory-limit strings and starting what they name."""
 
+import contextlib
 import sys
 import types
 
@@ -84,8 +85,10 @@ def test_batch_cluster_is_built_scaled_and_closed(monkeypatch):
                 calls["jobs"] = jobs
 
         def close(self, *args, **kwargs):
-            calls["closed"] = True
-            return super().close(*args, **kwargs)
+            calls["closed"] = True  # what is tested: that jwstlazy closes the cluster it started
+            # distributed's in-process event-loop thread can miss its 10 s join on a busy 2-core machine
+            with contextlib.suppress(TimeoutError):
+                super().close(*args, **kwargs)
 
     monkeypatch.setitem(sys.modules, "dask_jobqueue", types.SimpleNamespace(SLURMCluster=FakeSLURMCluster))
     with scheduler_context("slurm:3,queue=debug,memory=8GB") as execution:
