@@ -35,7 +35,7 @@ flagged afterwards by ``jwstlazy.kernels.snowballs.flag_snowballs``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -98,25 +98,16 @@ def detect_jumps(
     gain: np.ndarray,
     readnoise: np.ndarray,
     *,
-    nframes: int,
-    rejection_threshold: float = 4.0,
-    three_group_rejection_threshold: float = 6.0,
-    four_group_rejection_threshold: float = 5.0,
-    flag_4_neighbors: bool = True,
-    max_jump_to_flag_neighbors: float = 1000.0,
-    min_jump_to_flag_neighbors: float = 10.0,
     after_jump_flag_dn1: float = 0.0,
     after_jump_flag_n1: int = 0,
     after_jump_flag_dn2: float = 0.0,
     after_jump_flag_n2: int = 0,
-    minimum_groups: int = 3,
-    min_diffs_single_pass: int = 10,
-    minimum_sigclip_groups: int = 100,
-    only_use_ints: bool = True,
-    fully_flagged: np.ndarray | None = None,
     gain_median: float | None = None,
+    **detection: Any,
 ) -> JumpResult:
     """Flag cosmic-ray jumps in one chunk with the two-point difference method (stcal 1.20).
+
+    ``detection`` holds the keyword arguments of :func:`find_jumps` (documented here with the others).
 
     Parameters
     ----------
@@ -145,14 +136,7 @@ def detect_jumps(
     JumpResult with new arrays (inputs are not modified). The kernel runs on numba's current
     thread count (``numba.set_num_threads``, which is thread-local).
     """
-    candidates = find_jumps(
-        data, groupdq, pixeldq, gain, readnoise, nframes=nframes, rejection_threshold=rejection_threshold,
-        three_group_rejection_threshold=three_group_rejection_threshold,
-        four_group_rejection_threshold=four_group_rejection_threshold, flag_4_neighbors=flag_4_neighbors,
-        max_jump_to_flag_neighbors=max_jump_to_flag_neighbors, min_jump_to_flag_neighbors=min_jump_to_flag_neighbors,
-        minimum_groups=minimum_groups, min_diffs_single_pass=min_diffs_single_pass,
-        minimum_sigclip_groups=minimum_sigclip_groups, only_use_ints=only_use_ints, fully_flagged=fully_flagged,
-    )
+    candidates = find_jumps(data, groupdq, pixeldq, gain, readnoise, **detection)
     if gain_median is None:
         gain_median = float(np.nanmedian(gain)) if np.size(gain) else 0.0
     new_groupdq = flag_neighbors_and_after_jumps(

@@ -100,10 +100,7 @@ class RefPixStep(Step):
                 column_offsets = column_offsets[..., col_range[0]: col_range[0] + col_range[1]]
                 row_offsets = row_offsets[..., row_range[0]: row_range[0] + row_range[1]]
         elif not self._may_hold_reference_pixels(ramp):
-            # nothing to correct with (offsets 0): no exposure-wide reduction, so memory stays per block
-            corrected = ramp.copy(deep=False)
-            corrected.attrs = {key: value for key, value in ramp.attrs.items() if key != REFERENCE_BORDERS_ATTR}
-            return corrected
+            return ramp  # nothing to correct with (offsets 0): no exposure-wide reduction, memory stays per block
         else:
             has_reference = da.any((pixeldq & REFERENCE_PIXEL) != 0)
             det_sci, det_dq = dms_to_detector(sci, fast, slow), dms_to_detector(pixeldq, fast, slow)
@@ -115,9 +112,7 @@ class RefPixStep(Step):
             )
             column_offsets = detector_column_vector_to_dms(column_offsets, fast, slow)
             row_offsets = None
-        corrected = with_arrays(ramp, SCI=_apply_offsets(sci, column_offsets, row_offsets, columns_along_x))
-        corrected.attrs = {key: value for key, value in corrected.attrs.items() if key != REFERENCE_BORDERS_ATTR}
-        return corrected
+        return with_arrays(ramp, SCI=_apply_offsets(sci, column_offsets, row_offsets, columns_along_x))
 
     @staticmethod
     def _may_hold_reference_pixels(ramp: xr.Dataset) -> bool:
