@@ -4,6 +4,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from jwstlazy.allocator import tune_allocator  # noqa: E402
+
+tune_allocator()  # before numpy and its threads allocate: glibc's arena limit binds only threads that come later
+
 from jwstlazy.errors import JwstLazyInputError, MissingReferenceError  # noqa: E402
 from jwstlazy.datamodels import open  # noqa: E402,A004
 

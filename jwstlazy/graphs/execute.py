@@ -31,7 +31,7 @@ from dask.callbacks import Callback
 from dask.delayed import Delayed
 
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.graphs.allocator import tune_allocator
+from jwstlazy.allocator import tune_allocator
 from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
 from jwstlazy.graphs.naming import product_path, temporary_files_for
 from jwstlazy.graphs.product_writes import write_task

@@ -1,4 +1,4 @@
-"""Tests for jwstlazy.graphs.allocator."""
+"""Tests for jwstlazy.allocator."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ import sys
 CHILD = r"""
 import os, sys
 os.environ["MALLOC_TRIM_THRESHOLD_"] = "12345678"  # a user's own setting
-from jwstlazy.graphs.allocator import SETTINGS, tune_allocator
+from jwstlazy.allocator import SETTINGS, tune_allocator
 applied = tune_allocator()
 assert tune_allocator() == applied  # idempotent
 assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "12345678"
