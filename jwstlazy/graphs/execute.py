@@ -34,6 +34,7 @@ from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.allocator import tune_allocator
 from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
 from jwstlazy.graphs.naming import product_path, temporary_files_for
+from jwstlazy.graphs.optimize import optimize_writes
 from jwstlazy.graphs.product_writes import write_task
 from jwstlazy.graphs.program import Exposure, exposures_from_inputs
 from jwstlazy.graphs.progress import cluster_progress, describe, progress_bar
@@ -202,7 +203,8 @@ def run_program(
 
             def submit(writes: dict[Path, Delayed]) -> None:
                 _remove_temporaries(writes)
-                futures.update(zip(writes, execution.client.compute(list(writes.values()))))
+                tasks = list(optimize_writes(writes).values())
+                futures.update(zip(writes, execution.client.compute(tasks, optimize_graph=False)))
 
             graph = build_program(
                 pipeline, todo, output_dir, overwrite=True, chunks=overrides,
@@ -274,7 +276,7 @@ def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramR
     bar's label, or None for no bar."""
     with progress_bar(enabled=progress is not None, description=progress or ""), _WriteLogger(graph, result):
         try:
-            dask.compute(*graph.writes.values(), **execution.compute_kwargs)
+            dask.compute(*optimize_writes(graph.writes).values(), optimize_graph=False, **execution.compute_kwargs)
             return
         except Exception:
             log.debug("the program graph failed; finding the failing exposures one by one", exc_info=True)
