@@ -16,7 +16,6 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 from astropy.io import fits
-from astropy.table import Table
 from dask.base import tokenize
 
 from jwstlazy.datamodels.chunking import chunks_for, default_chunks, merge_chunks
@@ -122,19 +121,26 @@ def _lazy_variable(path: Path, hdu: HduInfo, dims: tuple[str, ...], chunk_sizes:
 
 
 def _read_tables(path: Path, tables: list[HduInfo]) -> dict[str, xr.Variable]:
-    """Every column of every BinTable as ``<TABLE>.<column>`` on dim ``<TABLE>_row`` (numpy, native order)."""
+    """Every column of every BinTable as ``<TABLE>.<column>`` on dim ``<TABLE>_row`` (numpy, native order).
+
+    Read as astropy's ``FITS_rec`` (scaled, unsigned and multi-dimensional columns as ``Table.read`` gives
+    them; text as ``str``): ``Table.read`` costs several ms per table, a noticeable part of building a graph.
+    """
     variables = {}
     with fits.open(path, memmap=False, lazy_load_hdus=True) as hdul:
         for info in tables:
             try:
-                table = Table.read(hdul[info.index], character_as_bytes=False)
+                hdu = hdul[info.index]
+                columns = [(column.name, column.unit, hdu.data[column.name]) for column in hdu.columns]
             except Exception as error:  # astropy raises many types for malformed tables
                 raise JwstLazyInputError(f"unreadable table ({error})", path, info.name, "a valid BINTABLE") from None
-            for column in table.itercols():
-                values = np.asarray(column)
+            for name, unit, column in columns:
+                values = np.array(column)
+                if values.dtype.kind == "S":
+                    values = np.char.decode(values, "ascii")
                 if values.dtype.byteorder not in ("=", "|"):
                     values = values.astype(values.dtype.newbyteorder("="))
-                extra = tuple(f"{info.name}.{column.name}_dim{axis}" for axis in range(1, values.ndim))
-                attrs = {"TUNIT": str(column.unit)} if column.unit is not None else {}
-                variables[f"{info.name}.{column.name}"] = xr.Variable((f"{info.name}_row",) + extra, values, attrs)
+                extra = tuple(f"{info.name}.{name}_dim{axis}" for axis in range(1, values.ndim))
+                attrs = {"TUNIT": str(unit)} if unit else {}
+                variables[f"{info.name}.{name}"] = xr.Variable((f"{info.name}_row",) + extra, values, attrs)
     return variables
