@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from dask._task_spec import DependenciesMapping, GraphNode, Task
+from dask._task_spec import Alias, DependenciesMapping, GraphNode, Task
 from dask.array.optimization import optimize as optimize_array_graph
 from dask.core import reverse_dict
 from dask.delayed import Delayed
@@ -31,19 +31,32 @@ def optimize_writes(writes: Mapping[Path, Delayed]) -> dict[Path, Delayed]:
 
 
 def fold_root_reads(graph: dict, keys: list) -> dict:
-    """``graph`` with each root task that has one dependent (and is not an output) fused into that dependent."""
+    """``graph`` with each root read fused into its only consumer.
+
+    A root read is a task with no dependencies, possibly behind a chain of aliases or one-input tasks, where
+    every link has exactly one dependent and none is an output (``keys``).
+    """
     dependencies = DependenciesMapping(graph)
     dependents = reverse_dict(dependencies)
     outputs = set(keys)
+
+    def chain_to_root(key) -> list | None:
+        chain = []
+        while key in graph and key not in outputs and len(dependents[key]) == 1 and isinstance(graph[key], (Task, Alias)):
+            chain.append(graph[key])
+            if not dependencies[key]:
+                return chain[::-1]
+            if len(dependencies[key]) != 1:
+                return None
+            (key,) = dependencies[key]
+        return None
+
     folded = dict(graph)
     for key, node in graph.items():
-        roots = [
-            dep for dep in dependencies[key]
-            if dep in graph and dep not in outputs and not dependencies[dep] and len(dependents[dep]) == 1
-            and isinstance(graph[dep], Task)
-        ]  # fmt: skip
-        if roots:
-            folded[key] = GraphNode.fuse(*(graph[root] for root in roots), node, key=key)
-            for root in roots:
-                del folded[root]
+        chains = [chain for dep in dependencies[key] if (chain := chain_to_root(dep))]
+        if chains:
+            folded[key] = GraphNode.fuse(*(link for chain in chains for link in chain), node, key=key)
+            for chain in chains:
+                for link in chain:
+                    folded.pop(link.key, None)
     return folded
