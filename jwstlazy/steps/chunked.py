@@ -120,7 +120,7 @@ def map_pixel_blocks(
     for index, spec in enumerate(outputs):
         pixel_chunks = tuple(packed.chunks)
         extracted = da.map_blocks(
-            _pick,
+            pick_output,
             packed,
             index,
             dtype=spec.dtype,
@@ -156,7 +156,7 @@ def _one_numba_thread_per_task() -> None:
         numba.set_num_threads(1)
 
 
-def _pick(packed_block: np.ndarray | tuple, index: int) -> np.ndarray:
+def pick_output(packed_block: np.ndarray | tuple, index: int) -> np.ndarray:
     """Item ``index`` of the tuple a kernel returned for one block."""
     return packed_block[index]
 

@@ -60,3 +60,26 @@ def test_an_output_key_is_never_folded():
 
     graph = convert_legacy_graph({"root": (np.ones, 2), "sum": (np.sum, "root")})
     assert set(fold_root_reads(graph, ["root", "sum"])) == {"root", "sum"}
+
+
+def test_view_tasks_are_copied_into_each_user_and_dropped():
+    import operator
+
+    from dask._task_spec import convert_legacy_graph
+
+    from jwstlazy.graphs.optimize import fold_cheap_tasks
+    from jwstlazy.steps.chunked import pick_output
+
+    graph = convert_legacy_graph({
+        "kernel": (divmod, np.arange(6), 4),  # a tuple of two outputs
+        "quotient": (pick_output, "kernel", 0),
+        "remainder": (operator.getitem, (pick_output, "kernel", 1), slice(0, 3)),
+        "head": (operator.getitem, "quotient", slice(0, 3)),  # a view of a view, used twice
+        "sum": (np.add, "head", "remainder"),
+        "product": (np.multiply, "head", 2),
+        "total": (lambda a, b: np.concatenate([a, b]), "sum", "product"),
+    })
+    expected = dask.get(graph, "total")
+    folded = fold_cheap_tasks(graph, ["total"])
+    assert set(folded) == {"kernel", "sum", "product", "total"}
+    np.testing.assert_array_equal(dask.get(folded, "total"), expected)
