@@ -204,7 +204,7 @@ def run_program(
             def submit(writes: dict[Path, Delayed]) -> None:
                 _remove_temporaries(writes)
                 tasks = list(optimize_writes(writes).values())
-                futures.update(zip(writes, execution.client.compute(tasks, optimize_graph=False)))
+                futures.update(zip(writes, execution.client.compute(tasks, optimize_graph=False, fifo_timeout=0)))
 
             graph = build_program(
                 pipeline, todo, output_dir, overwrite=True, chunks=overrides,
