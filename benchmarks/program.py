@@ -7,6 +7,10 @@ the median over ``--repeats`` runs of: wall time of the run (cluster already sta
 (sampled every 0.1 s with psutil through ``client.run``) and of the client process.
 
     python benchmarks/program.py --sizes 4 8 16 --workers 1 2 --repeats 3 --pixels 256
+    python benchmarks/program.py --pixels full --memory-limit 4GB --out /tmp/jwstlazy_program_bench  # full frames
+
+``--pixels full`` simulates 2048x2048 exposures (about 2 minutes for the 8 of a batch, several GB with their
+truth files); ``--out`` keeps the simulation for the next run.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from pathlib import Path
 
 
 def make_program(folder: Path, n: int, pixels: str) -> tuple[list[Path], Path]:
-    """``n`` uncal files (batches of 8 simulated exposures, renamed per batch) and the references folder."""
+    """``n`` uncal files (batches of 8 simulated exposures, renamed per batch) and the references folder.
+    The simulation is kept in ``folder`` and reused when its files are there."""
     from jwstlazy.simulate import simulate_program
 
-    written = simulate_program("nircam-imaging", folder / "sim", seed=1, size=pixels)
-    base = sorted(written["uncal"])
+    base = sorted((folder / "sim").glob("*_uncal.fits"))
+    if len(base) < 8 or not (folder / "sim" / "references").is_dir():
+        base = sorted(simulate_program("nircam-imaging", folder / "sim", seed=1, size=pixels)["uncal"])
     files = []
     for index in range(n):
         source = base[index % len(base)]
@@ -81,6 +87,7 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
         with Client(cluster, set_as_default=False) as client:
             warm = tempfile.mkdtemp()
             jwstlazy.run(pipeline, files[:workers], warm, scheduler=cluster.scheduler_address, progress=False)  # imports, numba
+            shutil.rmtree(warm)
             for _ in range(repeats):
                 out = tempfile.mkdtemp()
                 with PeakMemory(client) as peaks:
@@ -101,13 +108,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pixels", default="256", help="simulated subarray edge (default 256)")
     parser.add_argument("--memory-limit", default="2GB", help="per worker (default 2GB)")
+    parser.add_argument("--out", type=Path, help="keep the simulated program here and reuse it (default: a temporary folder)")
     args = parser.parse_args()
     import logging
 
     logging.getLogger("jwstlazy").setLevel(logging.ERROR)
     logging.getLogger("distributed").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as scratch:
-        files, references = make_program(Path(scratch), max(args.sizes), args.pixels)
+        folder = args.out / f"nircam-{args.pixels}" if args.out else Path(scratch)
+        files, references = make_program(folder, max(args.sizes), args.pixels)
         print(f"detector1, {args.pixels}x{args.pixels} NIRCam exposures, median of {args.repeats} run(s), "
               f"memory limit {args.memory_limit}/worker")  # fmt: skip
         print(f"{'N':>4} {'workers':>7} {'seconds':>8} {'exp/s':>7} {'efficiency':>10} {'worker peak MB':>14} {'client peak MB':>14}")

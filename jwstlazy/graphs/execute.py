@@ -201,10 +201,14 @@ def run_program(
         with scheduler_context(spec, limit) as execution:
             futures: dict[Path, Any] = {}  # on a cluster: each exposure's writes are submitted once built
 
+            placement = _ExposurePlacement(execution.client, len(todo))
+
             def submit(writes: dict[Path, Delayed]) -> None:
                 _remove_temporaries(writes)
                 tasks = list(optimize_writes(writes).values())
-                futures.update(zip(writes, execution.client.compute(tasks, optimize_graph=False, fifo_timeout=0)))
+                # fifo_timeout=0: each exposure is its own generation, so its tasks run before later exposures'
+                futures.update(zip(writes, execution.client.compute(
+                    tasks, optimize_graph=False, fifo_timeout=0, **placement.next_exposure())))
 
             graph = build_program(
                 pipeline, todo, output_dir, overwrite=True, chunks=overrides,
@@ -222,6 +226,28 @@ def run_program(
     if result.failed:
         raise ProgramFailed(result)
     return result
+
+
+class _ExposurePlacement:
+    """Which worker an exposure's tasks should run on, on a cluster with at least as many exposures as workers.
+
+    Exposures are independent, so a worker that runs every task of an exposure never waits for another
+    worker's blocks (halos, reference strips) nor sends its own: each exposure goes to the next worker in
+    turn, as a preference (``allow_other_workers``: a lost or busy worker's tasks still run elsewhere).
+    With fewer exposures than workers they are not placed, so their blocks spread over all workers.
+    """
+
+    def __init__(self, client: Any, exposures: int) -> None:
+        self.client, self.exposures, self.count = client, exposures, 0
+
+    def next_exposure(self) -> dict[str, Any]:
+        """Keyword arguments for ``client.compute`` of the next exposure's tasks."""
+        workers = sorted(self.client.scheduler_info().get("workers", {}))  # refreshed: workers come and go
+        if not workers or self.exposures < len(workers):
+            return {}
+        worker = workers[self.count % len(workers)]
+        self.count += 1
+        return {"workers": [worker], "allow_other_workers": True}
 
 
 def _remove_temporaries(targets: Iterable[Path]) -> None:

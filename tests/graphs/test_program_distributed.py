@@ -30,3 +30,29 @@ def test_detector1_program_on_local_2_is_byte_identical_to_sync(simulated_progra
     cluster = jwstlazy.run("detector1", inputs, tmp_path / "local", scheduler="local:2", **common)
     assert len(sync.written) == len(cluster.written) == 2 * len(simulated_program["uncal"])
     _assert_identical_products(sync.written, tmp_path / "local")
+
+
+class _FakeClient:
+    def __init__(self, workers: list[str]) -> None:
+        self.workers = workers
+
+    def scheduler_info(self) -> dict:
+        return {"workers": {address: {} for address in self.workers}}
+
+
+def test_exposures_go_to_the_workers_in_turn_as_a_preference():
+    from jwstlazy.graphs.execute import _ExposurePlacement
+
+    client = _FakeClient(["tcp://b:1", "tcp://a:1"])
+    placement = _ExposurePlacement(client, exposures=5)
+    chosen = [placement.next_exposure() for _ in range(3)]
+    assert [c["workers"] for c in chosen] == [["tcp://a:1"], ["tcp://b:1"], ["tcp://a:1"]]
+    assert all(c["allow_other_workers"] for c in chosen)
+    client.workers.append("tcp://c:1")  # a worker joining is used from then on
+    assert {placement.next_exposure()["workers"][0] for _ in range(3)} == {"tcp://a:1", "tcp://b:1", "tcp://c:1"}
+
+
+def test_fewer_exposures_than_workers_are_not_placed():
+    from jwstlazy.graphs.execute import _ExposurePlacement
+
+    assert _ExposurePlacement(_FakeClient(["tcp://a:1", "tcp://b:1", "tcp://c:1"]), exposures=2).next_exposure() == {}
