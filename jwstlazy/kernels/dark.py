@@ -106,8 +106,9 @@ def resample_dark(
         n_extra = math.ceil((sci_frames - dark_frames + dark_groupgap) / (dark_nframes + dark_groupgap))
         planes = _extrapolate(planes, int(n_extra))
     if sci_nframes == dark_nframes and sci_groupgap == dark_groupgap:
-        matched = planes[:, :sci_ngroups]
-        return np.where(np.isnan(matched), 0, matched).astype(np.float32)
+        matched = np.array(planes[:, :sci_ngroups], dtype=np.float32)  # one copy (the input is left as it is)
+        matched[np.isnan(matched)] = 0
+        return matched
     use_nints = min(planes.shape[0], sci_nints)
     return _average_frames(planes, sci_ngroups, sci_nframes, sci_groupgap, use_nints)
 
