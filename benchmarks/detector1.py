@@ -133,7 +133,7 @@ def chunk_study(uncal: Path, refs: Path, repeats: int) -> None:
     """Graph-build and compute seconds (no writing) by pixel-block height, threads scheduler, in one process."""
     print(f"\nchunk study, {uncal.name}: median of {repeats} (after a warm-up run)")
     print(f"{'y rows':>7s} {'build s':>8s} {'compute s':>10s}")
-    for rows in (256, 512, 1024):
+    for rows in (64, 128, 256, 512):
         result = _child(_CHUNKS_CHILD, str(uncal), str(refs), str(rows), str(repeats))
         print(f"{rows:7d} {result['build']:8.2f} {result['compute']:10.2f}")
 

@@ -7,8 +7,10 @@ error arrays beside them: about :data:`WORKING_BYTES_PER_SAMPLE` bytes per raw s
 ``threads`` tasks at a time and keeps some finished blocks in memory for the next step, so the block is
 sized to use at most :data:`USABLE_MEMORY_FRACTION` of the worker's memory limit (dask.distributed
 starts spilling to disk at 60 % and pauses a worker at 80 %) divided over
-``threads * BLOCKS_IN_FLIGHT_PER_THREAD`` blocks, and never more than the data-model default
-(:data:`jwstlazy.datamodels.chunking.TARGET_CHUNK_BYTES` of raw data per chunk).
+``threads * BLOCKS_IN_FLIGHT_PER_THREAD`` blocks, and never more than :data:`RAMP_CHUNK_BYTES` of raw data
+per chunk (half the data model's default): with the graph optimised (``graphs/optimize.py``) a full-frame
+NIRCam detector1 ran faster and in less memory with 128-row blocks than with 256-row ones (see
+docs/performance.md).
 
 Blocks are whole detector rows when they fit (contiguous on disk), then rows are split in halves, as
 :func:`jwstlazy.datamodels.chunking.default_chunks` does. Users override with ``--chunks``.
@@ -22,13 +24,14 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from jwstlazy.datamodels.chunking import TARGET_CHUNK_BYTES, default_chunks
+from jwstlazy.datamodels.chunking import default_chunks
 from jwstlazy.errors import JwstLazyInputError
 
 WORKING_BYTES_PER_SAMPLE = 24  #: bytes of task memory per raw (uint16) sample while a step runs
 USABLE_MEMORY_FRACTION = 0.5  #: share of a worker's memory limit the chunk working sets may use
 BLOCKS_IN_FLIGHT_PER_THREAD = 2  #: blocks per thread resident at once (running + waiting for the next step)
 RAW_SAMPLE_BYTES = 2  #: bytes of one uint16 raw sample
+RAMP_CHUNK_BYTES = 8 * 2**20  #: most raw bytes per chunk (2048 x 128 pixels x 10 groups x 2 bytes = 5.2 MB)
 
 _CHUNKS_EXPECTED = "'auto', 'N' (N x N pixel blocks), 'YxX', or dim=size pairs such as 'y=512,x=2048'"
 
@@ -36,7 +39,7 @@ _CHUNKS_EXPECTED = "'auto', 'N' (N x N pixel blocks), 'YxX', or dim=size pairs s
 def chunk_budget_bytes(memory_limit: int, threads_per_worker: int = 1) -> int:
     """Raw-data bytes one chunk may hold so that a worker's tasks stay within ``memory_limit``."""
     usable = memory_limit * USABLE_MEMORY_FRACTION / (max(1, threads_per_worker) * BLOCKS_IN_FLIGHT_PER_THREAD)
-    return int(min(TARGET_CHUNK_BYTES, usable * RAW_SAMPLE_BYTES / WORKING_BYTES_PER_SAMPLE))
+    return int(min(RAMP_CHUNK_BYTES, usable * RAW_SAMPLE_BYTES / WORKING_BYTES_PER_SAMPLE))
 
 
 def choose_chunks(ds: xr.Dataset, memory_limit: int, threads_per_worker: int = 1) -> dict[str, int]:
