@@ -201,14 +201,20 @@ def run_program(
         with scheduler_context(spec, limit) as execution:
             futures: dict[Path, Any] = {}  # on a cluster: each exposure's writes are submitted once built
 
-            placement = _ExposurePlacement(execution.client, len(todo))
+            placement = _ExposurePlacement(len(todo))
+
+            in_flight: list[list[Any]] = []  # each submitted exposure's futures, until they are done
 
             def submit(writes: dict[Path, Delayed]) -> None:
+                workers = sorted(execution.client.scheduler_info().get("workers", {}))  # they come and go
+                _wait_for_room(in_flight, EXPOSURES_IN_FLIGHT_PER_WORKER * max(1, len(workers)))
                 _remove_temporaries(writes)
                 tasks = list(optimize_writes(writes).values())
                 # fifo_timeout=0: each exposure is its own generation, so its tasks run before later exposures'
-                futures.update(zip(writes, execution.client.compute(
-                    tasks, optimize_graph=False, fifo_timeout=0, **placement.next_exposure())))
+                submitted = execution.client.compute(
+                    tasks, optimize_graph=False, fifo_timeout=0, **placement.next_exposure(workers))
+                futures.update(zip(writes, submitted))
+                in_flight.append(submitted)
 
             graph = build_program(
                 pipeline, todo, output_dir, overwrite=True, chunks=overrides,
@@ -228,6 +234,24 @@ def run_program(
     return result
 
 
+#: Exposures submitted to a cluster and not yet written, per worker. A worker given every exposure at once
+#: starts reading the next ones whenever the current one's next tasks are a scheduler round-trip away, so
+#: its memory grew with the program (full frames, one worker: peak 0.71 / 0.91 / 1.00 / 1.10 GB for
+#: 1 / 2 / 4 / 8 exposures); two per worker keep it busy and its memory bounded.
+EXPOSURES_IN_FLIGHT_PER_WORKER = 2
+
+
+def _wait_for_room(in_flight: list[list[Any]], limit: int) -> None:
+    """Block until fewer than ``limit`` submitted exposures are unfinished (drops finished ones)."""
+    from distributed import as_completed
+
+    in_flight[:] = [futures for futures in in_flight if not all(future.done() for future in futures)]
+    while len(in_flight) >= limit:
+        pending = [future for futures in in_flight for future in futures if not future.done()]
+        next(iter(as_completed(pending, loop=pending[0].client.loop)))  # the first one to finish
+        in_flight[:] = [futures for futures in in_flight if not all(future.done() for future in futures)]
+
+
 class _ExposurePlacement:
     """Which worker an exposure's tasks should run on, on a cluster with at least as many exposures as workers.
 
@@ -237,12 +261,11 @@ class _ExposurePlacement:
     With fewer exposures than workers they are not placed, so their blocks spread over all workers.
     """
 
-    def __init__(self, client: Any, exposures: int) -> None:
-        self.client, self.exposures, self.count = client, exposures, 0
+    def __init__(self, exposures: int) -> None:
+        self.exposures, self.count = exposures, 0
 
-    def next_exposure(self) -> dict[str, Any]:
-        """Keyword arguments for ``client.compute`` of the next exposure's tasks."""
-        workers = sorted(self.client.scheduler_info().get("workers", {}))  # refreshed: workers come and go
+    def next_exposure(self, workers: list[str]) -> dict[str, Any]:
+        """Keyword arguments for ``client.compute`` of the next exposure's tasks, given the current workers."""
         if not workers or self.exposures < len(workers):
             return {}
         worker = workers[self.count % len(workers)]

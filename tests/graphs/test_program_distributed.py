@@ -32,27 +32,41 @@ def test_detector1_program_on_local_2_is_byte_identical_to_sync(simulated_progra
     _assert_identical_products(sync.written, tmp_path / "local")
 
 
-class _FakeClient:
-    def __init__(self, workers: list[str]) -> None:
-        self.workers = workers
-
-    def scheduler_info(self) -> dict:
-        return {"workers": {address: {} for address in self.workers}}
-
-
 def test_exposures_go_to_the_workers_in_turn_as_a_preference():
     from jwstlazy.graphs.execute import _ExposurePlacement
 
-    client = _FakeClient(["tcp://b:1", "tcp://a:1"])
-    placement = _ExposurePlacement(client, exposures=5)
-    chosen = [placement.next_exposure() for _ in range(3)]
+    placement = _ExposurePlacement(exposures=5)
+    workers = ["tcp://a:1", "tcp://b:1"]
+    chosen = [placement.next_exposure(workers) for _ in range(3)]
     assert [c["workers"] for c in chosen] == [["tcp://a:1"], ["tcp://b:1"], ["tcp://a:1"]]
     assert all(c["allow_other_workers"] for c in chosen)
-    client.workers.append("tcp://c:1")  # a worker joining is used from then on
-    assert {placement.next_exposure()["workers"][0] for _ in range(3)} == {"tcp://a:1", "tcp://b:1", "tcp://c:1"}
+    workers.append("tcp://c:1")  # a worker joining is used from then on
+    assert {placement.next_exposure(workers)["workers"][0] for _ in range(3)} == {"tcp://a:1", "tcp://b:1", "tcp://c:1"}
 
 
 def test_fewer_exposures_than_workers_are_not_placed():
     from jwstlazy.graphs.execute import _ExposurePlacement
 
-    assert _ExposurePlacement(_FakeClient(["tcp://a:1", "tcp://b:1", "tcp://c:1"]), exposures=2).next_exposure() == {}
+    assert _ExposurePlacement(exposures=2).next_exposure(["tcp://a:1", "tcp://b:1", "tcp://c:1"]) == {}
+
+
+def test_submission_waits_while_too_many_exposures_are_unfinished():
+    import time
+
+    from distributed import Client, LocalCluster
+
+    from jwstlazy.graphs.execute import _wait_for_room
+
+    with LocalCluster(n_workers=1, threads_per_worker=3, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:  # fmt: skip
+        slow = [client.submit(time.sleep, 0.3, pure=False), client.submit(time.sleep, 0.3, pure=False)]
+        done = [client.submit(int, 1)]
+        done[0].result()
+        in_flight = [done, [slow[0]], [slow[1]]]
+        start = time.perf_counter()
+        _wait_for_room(in_flight, 2)  # the finished one is dropped; then one of the two slow ones must end
+        assert time.perf_counter() - start >= 0.2
+        assert len(in_flight) <= 1
+        start = time.perf_counter()
+        _wait_for_room(in_flight, 2)  # room already: returns at once
+        assert time.perf_counter() - start < 0.2
