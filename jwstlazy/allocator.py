@@ -9,11 +9,6 @@ its own arena, and a block freed in one thread's arena cannot serve another thre
 threads the peak memory was the sum of per-thread peaks; one arena serves all (allocations here are few and
 large, so its lock is not contended).
 
-:func:`release_free_memory` hands the heap's free pages back to the system (``malloc_trim``). Freed blocks land
-at scattered places in the heap, so without it a long-lived worker's resident memory crept up exposure after
-exposure (full frames, one worker: 649 -> 1025 MB after 1 -> 8 exposures, 317-327 MB after a trim each time);
-the last task of every product calls it.
-
 :func:`tune_allocator` applies the settings to this process (``mallopt``; ``import jwstlazy`` does it first
 thing, before numpy starts threads) and puts them in the environment, where glibc reads them when worker
 processes start. Values a user already set in the environment win.
@@ -36,7 +31,6 @@ SETTINGS = {
 }
 
 _applied = False
-_libc = None
 
 
 def tune_allocator() -> bool:
@@ -48,27 +42,10 @@ def tune_allocator() -> bool:
         return True
     if not sys.platform.startswith("linux"):
         return False
-    libc = _glibc()
-    if libc is None:
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
         return False
-    mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     _applied = all(mallopt(parameter, int(os.environ[name])) == 1 for name, (parameter, _) in SETTINGS.items())
     return _applied
-
-
-def _glibc():
-    global _libc
-    if _libc is None and sys.platform.startswith("linux"):
-        try:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            _libc.malloc_trim.argtypes, _libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
-        except (OSError, AttributeError):
-            _libc = False
-    return _libc or None
-
-
-def release_free_memory() -> bool:
-    """Return the heap's free memory to the system (glibc ``malloc_trim(0)``); True when glibc did so."""
-    libc = _glibc()
-    return bool(libc and libc.malloc_trim(0))

@@ -23,7 +23,6 @@ from dask.core import flatten
 from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 
-from jwstlazy.allocator import release_free_memory
 from jwstlazy.datamodels.fits_write import FitsPlan, create_file, finish_file, image_target, plan_fits
 from jwstlazy.graphs.product_files import extra_hdus_for
 
@@ -71,10 +70,5 @@ def _store_blocks(*blocks: Any, plan: FitsPlan, variables: list[str], block_info
 
 
 def _finish(plan: FitsPlan, created: bool, stored: list[np.ndarray]) -> str:
-    """Task: every block is in place; the atomic rename. Returns the product's path (never pixels).
-
-    The product's blocks are freed by now, so the heap's free pages go back to the system here: a long-lived
-    worker's memory would otherwise creep up from one exposure to the next (see :mod:`jwstlazy.allocator`)."""
-    path = os.fspath(finish_file(plan))
-    release_free_memory()
-    return path
+    """Task: every block is in place; the atomic rename. Returns the product's path (never pixels)."""
+    return os.fspath(finish_file(plan))
