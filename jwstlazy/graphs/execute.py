@@ -141,7 +141,8 @@ def build_program(
     ``memory_limit`` (bytes per worker) and ``threads_per_worker`` size the pixel-block chunks (see
     :mod:`jwstlazy.graphs.chunks`); ``chunks`` overrides them by dim (``{"y": 512}`` or ``"y=512,x=2048"``).
     ``submit``, if given, receives each exposure's write tasks as soon as they are built (a cluster can
-    start on them while the rest of the program is being built).
+    start on them while the rest of the program is being built); the returned graph then lists only their
+    sources, not their products and tasks, so the client does not hold every exposure's graph.
     """
     output_dir = Path(output_dir)
     overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks
@@ -159,9 +160,10 @@ def build_program(
             log.error("%s: %s", exposure.name, graph.failed[os.fspath(exposure.path)])
             continue
         for suffix, ds in products.items():
-            graph.products[targets[suffix]] = ds
-            graph.writes[targets[suffix]] = writes[targets[suffix]]
             graph.sources[targets[suffix]] = exposure
+            if submit is None:  # a submitted exposure's futures hold its work; keeping its graph here too
+                graph.products[targets[suffix]] = ds  # made the client's memory grow with the program
+                graph.writes[targets[suffix]] = writes[targets[suffix]]
         if submit is not None:
             submit(writes)
     return graph
@@ -228,7 +230,7 @@ def run_program(
             else:
                 _remove_temporaries(graph.writes)
                 _compute_locally(graph, execution, result, label)
-            _remove_temporaries(graph.writes)
+            _remove_temporaries(graph.sources)  # every product target, submitted or not
     if result.failed:
         raise ProgramFailed(result)
     return result
