@@ -238,8 +238,7 @@ def run_program(
 
 #: Exposures submitted to a cluster and not yet written, per worker. A worker given every exposure at once
 #: starts reading the next ones whenever the current one's next tasks are a scheduler round-trip away, so
-#: its memory grew with the program (full frames, one worker: peak 0.71 / 0.91 / 1.00 / 1.10 GB for
-#: 1 / 2 / 4 / 8 exposures); two per worker keep it busy and its memory bounded.
+#: its memory grew with the program (docs/scaling.md); two per worker keep it busy and its memory bounded.
 EXPOSURES_IN_FLIGHT_PER_WORKER = 2
 
 
