@@ -204,7 +204,6 @@ def run_program(
             futures: dict[Path, Any] = {}  # on a cluster: each exposure's writes are submitted once built
 
             placement = _ExposurePlacement(len(todo))
-
             in_flight: list[list[Any]] = []  # each submitted exposure's futures, until they are done
 
             def submit(writes: dict[Path, Delayed]) -> None:
@@ -246,11 +245,12 @@ def _wait_for_room(in_flight: list[list[Any]], limit: int) -> None:
     """Block until fewer than ``limit`` submitted exposures are unfinished (drops finished ones)."""
     from distributed import as_completed
 
-    in_flight[:] = [futures for futures in in_flight if not all(future.done() for future in futures)]
-    while len(in_flight) >= limit:
+    while True:
+        in_flight[:] = [futures for futures in in_flight if not all(future.done() for future in futures)]
+        if len(in_flight) < limit:
+            return
         pending = [future for futures in in_flight for future in futures if not future.done()]
         next(iter(as_completed(pending, loop=pending[0].client.loop)))  # the first one to finish
-        in_flight[:] = [futures for futures in in_flight if not all(future.done() for future in futures)]
 
 
 class _ExposurePlacement:
