@@ -276,12 +276,19 @@ def _scattered(slices: tuple[slice, ...], shape: tuple[int, ...], itemsize: int)
     return run * itemsize < 256 * 1024 and run < int(np.prod(sizes, dtype=np.int64))
 
 
+#: A contiguous run shorter than this (a strip a few pixels wide) is read as part of whole rows instead.
+NARROW_RUN_BYTES = 4096
+#: Largest read of whole rows made for a narrow strip.
+BAND_BYTES = 1 << 20
+
+
 def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
                slices: tuple[slice, ...]) -> np.ndarray:  # fmt: skip
     """The stored (big-endian) values of a block, read with one ``pread`` per contiguous run of bytes.
 
     Unlike a memory map, this leaves no file pages mapped in the process: a block strided through the file
     (a time series: a few rows of every group of every integration) would otherwise map most of the file.
+    Runs of a few bytes (a reference-pixel strip 4 columns wide) are read as whole rows, band by band.
     """
     sizes = [k.stop - k.start for k in slices]
     out = np.empty(sizes, dtype=stored)
@@ -292,22 +299,60 @@ def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
     while whole < ndim - 1 and sizes[ndim - 1 - whole] == shape[ndim - 1 - whole]:
         whole += 1
     run_axis = ndim - 1 - whole  # the first axis (from the end) not read whole: a run covers its range
-    strides = np.cumprod((1,) + tuple(shape[::-1]))[:-1][::-1]  # elements per step along each axis
+    strides = _element_strides(shape)
     run = sizes[run_axis] * int(np.prod(shape[run_axis + 1:], dtype=np.int64))
+    if run * stored.itemsize < NARROW_RUN_BYTES and run_axis > 0:
+        return _read_narrow_runs(path, offset, shape, stored, slices, run_axis, out)
     runs = out.reshape(-1, run)
     with open(path, "rb", buffering=0) as handle:
-        descriptor = handle.fileno()
         for row, index in enumerate(np.ndindex(*sizes[:run_axis])):
-            first = sum((k.start + i) * int(n) for k, i, n in zip(slices, index, strides))
-            first += slices[run_axis].start * int(strides[run_axis])
-            view = memoryview(runs[row]).cast("B")
-            done = 0
-            while done < len(view):  # short reads are allowed; finish the run
-                count = os.preadv(descriptor, [view[done:]], offset + first * stored.itemsize + done)
-                if count == 0:
-                    raise JwstLazyInputError("file is truncated", path, expected="the data its header promises")
-                done += count
+            first = _first_element(slices, index, strides) + slices[run_axis].start * int(strides[run_axis])
+            _pread_exactly(handle.fileno(), runs[row], offset + first * stored.itemsize, path)
     return out
+
+
+def _read_narrow_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype, slices: tuple[slice, ...],
+                      run_axis: int, out: np.ndarray) -> np.ndarray:  # fmt: skip
+    """:func:`_read_runs` for runs of a few bytes: read the whole rows (axis ``run_axis - 1``) they lie in, at
+    most ``BAND_BYTES`` at a time, and keep the strip: one ``pread`` per band instead of one per row."""
+    band_axis = run_axis - 1
+    row_shape = tuple(shape[run_axis:])
+    row = int(np.prod(row_shape, dtype=np.int64))  # elements per step along the band axis
+    rows_per_band = max(1, BAND_BYTES // (row * stored.itemsize))
+    scratch = np.empty(rows_per_band * row, dtype=stored)
+    strides = _element_strides(shape)
+    first_row, last_row = slices[band_axis].start, slices[band_axis].stop
+    keep = (slice(None),) + tuple(slices[run_axis:])
+    with open(path, "rb", buffering=0) as handle:
+        for index in np.ndindex(*out.shape[:band_axis]):
+            first = _first_element(slices, index, strides)
+            for start in range(first_row, last_row, rows_per_band):
+                count = min(rows_per_band, last_row - start)
+                band = scratch[: count * row]
+                _pread_exactly(handle.fileno(), band, offset + (first + start * int(strides[band_axis])) * stored.itemsize, path)
+                out[index + (slice(start - first_row, start - first_row + count),)] = band.reshape((count, *row_shape))[keep]
+    return out
+
+
+def _element_strides(shape: tuple[int, ...]) -> np.ndarray:
+    """Elements per step along each axis of a C-ordered array of ``shape``."""
+    return np.cumprod((1,) + tuple(shape[::-1]))[:-1][::-1]
+
+
+def _first_element(slices: tuple[slice, ...], index: tuple[int, ...], strides: np.ndarray) -> int:
+    """Flat element offset of the block's element ``index`` over its leading axes (later axes at 0)."""
+    return sum((k.start + i) * int(n) for k, i, n in zip(slices, index, strides))
+
+
+def _pread_exactly(descriptor: int, values: np.ndarray, position: int, path: str) -> None:
+    """Fill the contiguous array ``values`` with the file's bytes from ``position`` (short reads resumed)."""
+    view = memoryview(values).cast("B")
+    done = 0
+    while done < len(view):
+        count = os.preadv(descriptor, [view[done:]], position + done)
+        if count == 0:
+            raise JwstLazyInputError("file is truncated", path, expected="the data its header promises")
+        done += count
 
 
 class FitsImageTarget:

@@ -64,9 +64,10 @@ class Detector1Pipeline(Pipeline):
 
         refpix needs the reference strips of every pixel block before it can correct any block; taking them
         from the ramp makes every block wait, held in memory, until the last one reaches refpix: the whole
-        exposure, which grows with the integrations. With several integrations the steps before refpix also
-        run on the exposure chunked so that the 4-pixel borders are blocks of their own; refpix reads its strips from
-        that copy, whose other blocks are never computed. Saturation growth (group flags only; refpix reads
+        exposure, which grows with the integrations. So the steps before refpix also run on the exposure chunked
+        so that the 4-pixel borders are blocks of their own; refpix reads its strips from that copy, whose other
+        blocks are never computed (the side strips are read as whole rows, band by band: see
+        ``datamodels.fits_io``). Saturation growth (group flags only; refpix reads
         SCI and PIXELDQ) is left out there, since its halo would pull in the neighbouring blocks.
         """
         if not isinstance(data, xr.Dataset) or not isinstance(source, xr.Dataset):
@@ -76,8 +77,8 @@ class Detector1Pipeline(Pipeline):
         if str(data.attrs.get("INSTRUME", "")).upper() == "MIRI" or "SCI" not in source:
             return data
         ny, nx = source["SCI"].shape[-2:]
-        if min(ny, nx) <= 2 * BORDER or source["SCI"].shape[0] == 1:
-            return data  # one integration: waiting costs less memory than the copy costs time
+        if min(ny, nx) <= 2 * BORDER:
+            return data
         borders = _bordered(source, ny, nx)
         for earlier_step in earlier:
             borders = _without_growth(earlier_step).run(borders, self.references)

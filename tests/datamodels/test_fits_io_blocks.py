@@ -26,3 +26,23 @@ def test_blocks_read_either_way_equal_the_array(tmp_path, dtype):
         got = source[key]
         assert got.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(got, values[key])
+
+
+@pytest.mark.parametrize("band_bytes", [1 << 20, 1000, 1])
+def test_strips_and_row_ranges_read_by_pread_equal_the_array(tmp_path, monkeypatch, band_bytes):
+    """Narrow strips (read as whole rows, band by band, whatever the band size) and ranges of whole rows (one
+    pread per run) both give the array's values."""
+    from jwstlazy.datamodels import fits_io
+
+    monkeypatch.setattr(fits_io, "BAND_BYTES", band_bytes)
+    values = np.arange(2 * 3 * 40 * 1200, dtype=np.float32).reshape(2, 3, 40, 1200)
+    path = tmp_path / "x.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(values, name="SCI")]).writeto(path)
+    with fits.open(path) as hdul:
+        source = FitsImageData(path, hdul["SCI"].fileinfo()["datLoc"], values.shape, -32)
+    left_strip = (slice(0, 2), slice(0, 3), slice(4, 36), slice(0, 4))
+    right_corner = (slice(1, 2), slice(0, 3), slice(36, 40), slice(1196, 1200))
+    row_range = (slice(0, 2), slice(1, 3), slice(5, 13), slice(0, 1200))  # runs of 8 rows = 38 kB
+    for key in (left_strip, right_corner, row_range):
+        assert _scattered(key, values.shape, values.dtype.itemsize)
+        np.testing.assert_array_equal(source[key], values[key])
