@@ -224,3 +224,55 @@ def _call_with_arrays(call: _Literal, *arrays: np.ndarray):
 def _join_blocks(blocks, ndim: int) -> np.ndarray:
     """The numpy array of a dask array's blocks, given as nested lists (one level per axis)."""
     return np.asarray(blocks[0]) if ndim == 0 else da.core.concatenate3(blocks)
+
+
+def all_over_pixels(mask: da.Array, witness: bool = True) -> da.Array:
+    """``mask.all(axis=(-2, -1))``: True where the mask holds in every pixel (leading axes kept), lazily.
+
+    A plain reduction makes whatever uses it wait for every pixel block, holding each block in memory until the
+    last one arrives. With ``witness`` (for masks that are rarely true everywhere) the answer is taken from one
+    block, the first: where that block already has a False pixel, so has the whole mask. Only when the
+    witness is True somewhere is the whole mask reduced, inside that one task, by computing it from its own
+    graph again (its blocks' upstream tasks re-run, one block at a time). Exact either way.
+    """
+    if not witness:
+        return da.all(mask, axis=(-2, -1))
+    first = (0,) * mask.ndim  # the block schedulers tend to reach first
+    (result,) = delayed_arrays(
+        _all_over_pixels_from_witness, [(mask.shape[:-2], bool)], mask.blocks[first], _LazyArray(mask)
+    )
+    return result
+
+
+def detached_reduction(
+    function: Callable[..., tuple[np.ndarray, ...]],
+    outputs: Sequence[tuple[tuple[int, ...], np.dtype | type]],
+    array: da.Array,
+    **kwargs,
+) -> list[da.Array]:
+    """As ``delayed_arrays(function, outputs, array, **kwargs)``, but the task computes ``array`` itself from
+    its own graph (its blocks read again): it waits for nothing, so the pixel blocks that need its result are
+    not held until every block of ``array`` has been scheduled. For cheap inputs, e.g. a reference image."""
+    return delayed_arrays(_call_on_computed, outputs, function, _LazyArray(array), kwargs)
+
+
+def _call_on_computed(function, whole: _LazyArray, kwargs: dict) -> tuple[np.ndarray, ...]:
+    return function(np.asarray(whole.array.compute(scheduler="sync")), **kwargs)
+
+
+@dataclass(frozen=True)
+class _LazyArray:
+    """A dask array carried as a task argument without becoming a dependency: computed only on demand."""
+
+    array: da.Array
+
+    def __dask_tokenize__(self):
+        return ("lazy-array", self.array.name)
+
+
+def _all_over_pixels_from_witness(witness: np.ndarray, whole: _LazyArray) -> tuple[np.ndarray]:
+    """Task body of :func:`all_over_pixels`: the witness block decides unless it is all True somewhere."""
+    answer = np.all(witness, axis=(-2, -1))
+    if answer.any():  # rare: reduce the whole mask (local threads, also inside a distributed worker)
+        answer = np.asarray(da.all(whole.array, axis=(-2, -1)).compute(scheduler="threads"))
+    return (answer,)

@@ -69,3 +69,47 @@ def test_same_step_name_on_different_inputs_keeps_them_apart():
     (b,) = map_pixel_blocks(lambda x: x + 1, [second], [OutputSpec(float)], name="step")
     got_a, got_b = da.compute(a, b)  # one graph, as the program graph does
     assert (got_a == 1).all() and (got_b == 2).all()
+
+
+def _counting_blocks(values: np.ndarray, chunks, calls: list) -> da.Array:
+    """``values`` as a dask array whose blocks record their index in ``calls`` when computed."""
+    lazy = da.from_array(values, chunks=chunks)
+
+    def record(block, block_info=None):
+        calls.append(tuple(block_info[0]["chunk-location"]))
+        return block
+
+    return lazy.map_blocks(record, dtype=values.dtype)
+
+
+def test_all_over_pixels_decides_from_the_first_block_when_it_has_a_false_pixel():
+    from jwstlazy.steps.chunked import all_over_pixels
+
+    mask = np.ones((2, 3, 8, 6), dtype=bool)
+    mask[0, 1, 0, 0] = False  # plane (0, 1) is False in the witness block
+    mask[1, 2, 7, 5] = False  # plane (1, 2) is False only in the last block: the witness alone cannot tell
+    calls: list = []
+    lazy = _counting_blocks(mask, (-1, -1, 4, 3), calls)
+    got = all_over_pixels(lazy).compute(scheduler="sync")
+    np.testing.assert_array_equal(got, mask.all(axis=(2, 3)))
+    assert calls.count((0, 0, 0, 0)) == 2 and len(calls) == 1 + 4  # the witness, then every block once
+
+    calls.clear()
+    mask[:, :, 1, 1] = False  # now the witness block has a False pixel in every plane
+    lazy = _counting_blocks(mask, (-1, -1, 4, 3), calls)
+    got = all_over_pixels(lazy).compute(scheduler="sync")
+    np.testing.assert_array_equal(got, np.zeros((2, 3), dtype=bool))
+    assert calls == [(0, 0, 0, 0)]  # no other block was needed
+    np.testing.assert_array_equal(all_over_pixels(lazy, witness=False).compute(), np.zeros((2, 3), dtype=bool))
+
+
+def test_detached_reduction_reads_its_input_again_and_has_no_dependencies():
+    from jwstlazy.steps.chunked import detached_reduction
+
+    image = np.arange(48, dtype=np.float32).reshape(8, 6)
+    lazy = da.from_array(image, chunks=(4, 3))
+    (median,) = detached_reduction(lambda values, scale: (np.array(np.median(values) * scale),), [((), np.float64)],
+                                   lazy, scale=2.0)
+    assert float(median.compute(scheduler="sync")) == np.median(image) * 2.0
+    graph = dict(median.__dask_graph__())
+    assert not any(key in graph for key in lazy.__dask_keys__()[0])  # the blocks are not among its tasks

@@ -13,7 +13,7 @@ from jwstlazy.kernels.jump import JumpCandidates, find_jumps, flag_neighbors_and
 from jwstlazy.kernels.showers import MIN_DIFFS_FOR_SHOWER, flag_showers_integration, shower_statistics
 from jwstlazy.kernels.snowballs import flag_snowballs
 from jwstlazy.steps.base import Step, StepParameters
-from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
+from jwstlazy.steps.chunked import OutputSpec, all_over_pixels, detached_reduction, map_pixel_blocks
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
 
 
@@ -76,8 +76,11 @@ class JumpStep(Step):
         if p.only_use_ints and sci.shape[0] >= p.minimum_sigclip_groups:
             # sigma clipping whatever the flags: no need to wait for every block's flags (bounded memory)
             fully_flagged = np.zeros(sci.shape[:2] + (1, 1), dtype=bool)
-        else:  # the regime depends on groups flagged DO_NOT_USE in every pixel: an exposure-wide reduction
-            fully_flagged = da.all((groupdq & DO_NOT_USE) != 0, axis=(2, 3))[..., None, None]
+        else:  # the regime depends on groups flagged DO_NOT_USE in every pixel: an exposure-wide reduction,
+            # decided from one block unless that block is flagged everywhere (MIRI's whole-group flags: always)
+            near_infrared = str(ramp.attrs.get("INSTRUME", "")).upper() != "MIRI"
+            flagged = (groupdq & DO_NOT_USE) != 0
+            fully_flagged = all_over_pixels(flagged, witness=near_infrared)[..., None, None]
         fully_flagged_planes = da.broadcast_to(fully_flagged, sci.shape, chunks=sci.chunks)
         options = dict(
             nframes=integer_keyword(ramp, "NFRAMES", 1),
@@ -99,7 +102,7 @@ class JumpStep(Step):
             after_jump_flag_n2=int(p.after_jump_flag_time2 // tgroup),
         )
         # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast
-        (gain_median,) = delayed_arrays(_nan_median, [((), np.float64)], gain)
+        (gain_median,) = detached_reduction(_nan_median, [((), np.float64)], gain)
         gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:], chunks=sci.chunks[-2:])
 
         n_words = -(-sci.shape[1] // 64) if p.flag_4_neighbors else 0
