@@ -32,6 +32,7 @@ from dask.delayed import Delayed
 
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.allocator import tune_allocator
+from jwstlazy.graphs.block_order import block_major_local_order
 from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
 from jwstlazy.graphs.naming import product_path, temporary_files_for
 from jwstlazy.graphs.optimize import optimize_writes
@@ -324,7 +325,11 @@ def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramR
     """One ``dask.compute`` of every write task; if it fails, redo the unfinished products one by one
     to find the failing exposures (local schedulers stop at the first error). ``progress``: the progress
     bar's label, or None for no bar."""
-    with progress_bar(enabled=progress is not None, description=progress or ""), _WriteLogger(graph, result):
+    exposures: dict[str, int] = {}
+    groups = {task.key: exposures.setdefault(os.fspath(graph.sources[target].path), len(exposures))
+              for target, task in graph.writes.items()}  # fmt: skip
+    with (progress_bar(enabled=progress is not None, description=progress or ""), _WriteLogger(graph, result),
+          block_major_local_order(groups)):
         try:
             dask.compute(*optimize_writes(graph.writes).values(), optimize_graph=False, **execution.compute_kwargs)
             return
