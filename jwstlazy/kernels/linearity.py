@@ -83,17 +83,28 @@ def _horner64(coeffs, y, x, value):
 
 @numba.njit(cache=True, parallel=True)
 def _classic(data, gdq, coeffs):
+    """Horner's rule a row at a time, one coefficient per pass over the row: each pass is a loop LLVM can
+    vectorise (a per-pixel loop over the coefficients cannot be). Every pixel sees the operations of
+    :func:`_horner32` in the same order, so the result is the same bit for bit."""
     nints, ngroups, ny, nx = data.shape
+    n = coeffs.shape[0]
     out = np.empty_like(data)
     for y in numba.prange(ny):
         for i in range(nints):
             for g in range(ngroups):
+                value = data[i, g, y]
+                result = out[i, g, y]
+                top = coeffs[n - 1, y]
                 for x in range(nx):
-                    value = data[i, g, y, x]
-                    if gdq[i, g, y, x] & SATURATED:
-                        out[i, g, y, x] = value
-                    else:
-                        out[i, g, y, x] = _horner32(coeffs, y, x, value)
+                    result[x] = top[x] * value[x]
+                for k in range(n - 2, 0, -1):
+                    term = coeffs[k, y]
+                    for x in range(nx):
+                        result[x] = (result[x] + term[x]) * value[x]
+                constant, flags = coeffs[0, y], gdq[i, g, y]
+                for x in range(nx):
+                    corrected = result[x] + constant[x]
+                    result[x] = value[x] if flags[x] & SATURATED else corrected
     return out
 
 
