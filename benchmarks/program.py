@@ -4,7 +4,9 @@ For N simulated exposures (``nircam-imaging``, 2 detectors x 4 dithers per batch
 observation numbers beyond 8) and W single-threaded workers of a ``distributed.LocalCluster``, prints
 the median over ``--repeats`` runs of: wall time of the run (cluster already started), throughput
 (exposures/s), scaling efficiency (throughput(W) / (W * throughput(1))), peak resident memory of any worker
-(sampled every 0.1 s with psutil through ``client.run``) and of the client process.
+(sampled every 0.1 s with psutil through ``client.run``) and of the client process, and the CPU seconds per
+exposure of the client process (client and scheduler) and of all workers together: on a machine with as many
+cores as workers, the client's share is what keeps the scaling under W.
 
     python benchmarks/program.py --sizes 4 8 16 --workers 1 2 --repeats 3 --pixels 256
     python benchmarks/program.py --pixels full --memory-limit 4GB --out /tmp/jwstlazy_program_bench  # full frames
@@ -50,6 +52,14 @@ def rss_of_process() -> int:
     return psutil.Process().memory_info().rss
 
 
+def cpu_of_process() -> float:
+    """User + system CPU seconds of this process so far."""
+    import psutil
+
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
 class PeakMemory:
     """Samples the workers' and this process's resident memory in a thread; keeps the peaks."""
 
@@ -76,13 +86,13 @@ class PeakMemory:
         self._thread.join()
 
 
-def measure(files: list[Path], references: Path, workers: int, repeats: int, memory: str) -> dict:
+def measure(files: list[Path], references: Path, workers: int, repeats: int, memory: str, chunks: str | None) -> dict:
     import jwstlazy
     from distributed import Client, LocalCluster
     from jwstlazy.graphs import Detector1Pipeline
 
     pipeline = Detector1Pipeline(references=references)
-    times, worker_peaks, client_peaks = [], [], []
+    times, worker_peaks, client_peaks, client_cpu, worker_cpu = [], [], [], [], []
     with LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory, dashboard_address=":0") as cluster:
         with Client(cluster, set_as_default=False) as client:
             warm = tempfile.mkdtemp()
@@ -91,14 +101,18 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
             for _ in range(repeats):
                 out = tempfile.mkdtemp()
                 with PeakMemory(client) as peaks:
+                    workers_before, client_before = sum(client.run(cpu_of_process).values()), cpu_of_process()
                     start = time.perf_counter()
                     jwstlazy.run(pipeline, files, out, scheduler=cluster.scheduler_address, progress=False,
-                                 memory_limit=memory)  # fmt: skip
+                                 memory_limit=memory, chunks=chunks)  # fmt: skip
                     times.append(time.perf_counter() - start)
+                    client_cpu.append((cpu_of_process() - client_before) / len(files))
+                    worker_cpu.append((sum(client.run(cpu_of_process).values()) - workers_before) / len(files))
                 worker_peaks.append(peaks.worker_peak)
                 client_peaks.append(peaks.client_peak)
                 shutil.rmtree(out)
-    return {"seconds": statistics.median(times), "worker_peak": max(worker_peaks), "client_peak": max(client_peaks)}
+    return {"seconds": statistics.median(times), "worker_peak": max(worker_peaks), "client_peak": max(client_peaks),
+            "client_cpu": statistics.median(client_cpu), "worker_cpu": statistics.median(worker_cpu)}
 
 
 def main() -> None:
@@ -108,6 +122,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pixels", default="256", help="simulated subarray edge (default 256)")
     parser.add_argument("--memory-limit", default="2GB", help="per worker (default 2GB)")
+    parser.add_argument("--chunks", help="pixel blocks, as jwstlazy run --chunks (default: chosen from memory)")
     parser.add_argument("--out", type=Path, help="keep the simulated program here and reuse it (default: a temporary folder)")
     args = parser.parse_args()
     import logging
@@ -118,17 +133,19 @@ def main() -> None:
         folder = args.out / f"nircam-{args.pixels}" if args.out else Path(scratch)
         files, references = make_program(folder, max(args.sizes), args.pixels)
         print(f"detector1, {args.pixels}x{args.pixels} NIRCam exposures, median of {args.repeats} run(s), "
-              f"memory limit {args.memory_limit}/worker")  # fmt: skip
-        print(f"{'N':>4} {'workers':>7} {'seconds':>8} {'exp/s':>7} {'efficiency':>10} {'worker peak MB':>14} {'client peak MB':>14}")
+              f"memory limit {args.memory_limit}/worker, chunks {args.chunks or 'auto'}")  # fmt: skip
+        print(f"{'N':>4} {'workers':>7} {'seconds':>8} {'exp/s':>7} {'efficiency':>10} {'worker peak MB':>14} "
+              f"{'client peak MB':>14} {'client CPU s/exp':>16} {'workers CPU s/exp':>17}")  # fmt: skip
         for n in args.sizes:
             single = None
             for workers in args.workers:
-                row = measure(files[:n], references, workers, args.repeats, args.memory_limit)
+                row = measure(files[:n], references, workers, args.repeats, args.memory_limit, args.chunks)
                 throughput = n / row["seconds"]
                 single = throughput if workers == 1 else single
                 efficiency = f"{throughput / (workers * single):10.2f}" if single else f"{'-':>10}"
                 print(f"{n:>4} {workers:>7} {row['seconds']:>8.2f} {throughput:>7.2f} {efficiency} "
-                      f"{row['worker_peak'] / 2**20:>14.0f} {row['client_peak'] / 2**20:>14.0f}", flush=True)  # fmt: skip
+                      f"{row['worker_peak'] / 2**20:>14.0f} {row['client_peak'] / 2**20:>14.0f} "
+                      f"{row['client_cpu']:>16.2f} {row['worker_cpu']:>17.2f}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

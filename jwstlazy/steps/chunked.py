@@ -77,24 +77,11 @@ def map_pixel_blocks(
         for k, a in enumerate(inputs)
     ]
     trim_outputs = bool(halo) and halo_inputs is None
-    single = len(outputs) == 1
-    starts = [np.cumsum((0,) + tuple(c)) for c in chunks_yx]
-
-    def run_block(block_id, *blocks):
-        _one_numba_thread_per_task()
-        blocks = [_single_block(b) for b in blocks]
-        extra = dict(kwargs)
-        # halo rows/columns before and after this block (none beyond the array's edges)
-        before = [halo if i > 0 and haloed else 0 for i in block_id]
-        after = [halo if i < len(c) - 1 and haloed else 0 for i, c in zip(block_id, chunks_yx)]
-        if pass_origin:
-            origin = [int(start[i]) - (b if trim_outputs else 0) for start, i, b in zip(starts, block_id, before)]
-            extra["origin"] = tuple(origin)
-        if haloed and not trim_outputs:
-            shape = blocks[min(haloed)].shape[-2:]
-            extra["core"] = tuple(slice(b, n - a) for b, a, n in zip(before, after, shape))
-        result = kernel(*blocks, **extra)
-        return (result,) if single and not isinstance(result, tuple) else tuple(result)
+    run_block = _BlockTask(
+        kernel=kernel, kwargs=kwargs, halo=halo, haloed=bool(haloed), trim_outputs=trim_outputs,
+        single=len(outputs) == 1, pass_origin=pass_origin, chunks_yx=tuple(tuple(c) for c in chunks_yx),
+        halo_input=min(haloed) if haloed else -1,
+    )
 
     # One object per pixel block (a 2-D grid of tuples). Leading axes are single chunks; each input gets
     # its own leading indices, handed over as nested one-item lists (concatenate=False): no copies.
@@ -134,6 +121,42 @@ def map_pixel_blocks(
             )
         results.append(extracted)
     return results
+
+
+@dataclass(frozen=True, eq=False)
+class _BlockTask:
+    """The task body of :func:`map_pixel_blocks` for one block: ``self(block_id, *blocks)``.
+
+    A module-level class, not a closure, so that dask.distributed pickles it by reference (a closure is
+    pickled by value, code and all, for every task sent to a worker).
+    """
+
+    kernel: Callable
+    kwargs: dict
+    halo: int
+    haloed: bool
+    trim_outputs: bool
+    single: bool
+    pass_origin: bool
+    chunks_yx: tuple[tuple[int, ...], tuple[int, ...]]
+    halo_input: int  #: index of the first haloed input (-1: none)
+
+    def __call__(self, block_id, *blocks):
+        _one_numba_thread_per_task()
+        blocks = [_single_block(b) for b in blocks]
+        extra = dict(self.kwargs)
+        halo = self.halo if self.haloed else 0
+        # halo rows/columns before and after this block (none beyond the array's edges)
+        before = [halo if i > 0 else 0 for i in block_id]
+        after = [halo if i < len(c) - 1 else 0 for i, c in zip(block_id, self.chunks_yx)]
+        if self.pass_origin:
+            starts = [sum(c[:i]) for c, i in zip(self.chunks_yx, block_id)]
+            extra["origin"] = tuple(start - (b if self.trim_outputs else 0) for start, b in zip(starts, before))
+        if self.haloed and not self.trim_outputs:
+            shape = blocks[self.halo_input].shape[-2:]
+            extra["core"] = tuple(slice(b, n - a) for b, a, n in zip(before, after, shape))
+        result = self.kernel(*blocks, **extra)
+        return (result,) if self.single and not isinstance(result, tuple) else tuple(result)
 
 
 def _single_block(block):

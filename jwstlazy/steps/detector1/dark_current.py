@@ -44,15 +44,19 @@ class DarkCurrentStep(Step):
         integration_start = integer_keyword(ramp, "INTSTART", 1)
         sci = pixel_array(ramp, "SCI")
 
-        def subtract_block(data, pdq, dark_block, dq_block):
-            # Resampled per pixel block, so the client never holds a full resampled dark cube.
-            matched = resample_dark(dark_block, nints, ngroups, nframes, groupgap, dark_nframes, dark_groupgap)
-            return subtract_dark(data, pdq, matched, collapse_dark_dq(dq_block), integration_start=integration_start)
-
         sci, pixeldq = map_pixel_blocks(
-            subtract_block,
+            _subtract_block,
             [sci, pixel_array(ramp, "PIXELDQ"), dark, dark_dq],
             [OutputSpec(np.float32, sci.shape[:2]), OutputSpec(np.uint32)],
             name="dark_current",
+            readout=(nints, ngroups, nframes, groupgap, dark_nframes, dark_groupgap),
+            integration_start=integration_start,
         )
         return with_arrays(ramp, SCI=sci, PIXELDQ=pixeldq)
+
+
+def _subtract_block(data, pdq, dark_block, dq_block, *, readout: tuple, integration_start: int):
+    """One pixel block: the dark resampled to the science ``readout`` (nints, ngroups, nframes, groupgap, dark
+    nframes, dark groupgap) here, so the client never holds a full resampled dark cube, then subtracted."""
+    matched = resample_dark(dark_block, *readout)
+    return subtract_dark(data, pdq, matched, collapse_dark_dq(dq_block), integration_start=integration_start)

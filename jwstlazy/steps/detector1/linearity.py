@@ -36,10 +36,13 @@ class LinearityStep(Step):
         if inverse is not None and nframes > 1:
             arrays.append(inverse)
 
-        def correct_block(data, gdq, pdq, c, ldq, inv=None):
-            return correct_linearity(data, gdq, pdq, c, ldq, inverse_coeffs=inv, nframes=nframes)
-
         sci, pixeldq = map_pixel_blocks(
-            correct_block, arrays, [OutputSpec(np.float32, sci.shape[:2]), OutputSpec(np.uint32)], name="linearity"
+            _correct_block, arrays, [OutputSpec(np.float32, sci.shape[:2]), OutputSpec(np.uint32)], name="linearity",
+            nframes=nframes,
         )
         return with_arrays(ramp, SCI=sci, PIXELDQ=pixeldq)
+
+
+def _correct_block(data, gdq, pdq, coeffs, lin_dq, inverse=None, *, nframes: int):
+    """One pixel block (``inverse``: INV_COEFFS, given only for the read-level correction)."""
+    return correct_linearity(data, gdq, pdq, coeffs, lin_dq, inverse_coeffs=inverse, nframes=nframes)

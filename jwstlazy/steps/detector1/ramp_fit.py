@@ -59,21 +59,24 @@ class RampFitStep(Step):
             suppress_one_group=p.suppress_one_group,
         )
 
-        def fit_block(data, gdq, pdq, gain_block, rn_block):
-            if ignored.any():
-                gdq = gdq | (ignored[None, :, None, None] * np.uint8(DO_NOT_USE)).astype(np.uint8)
-            rate, rateints = fit_ramps(data, gdq, pdq, gain_block, rn_block, **options)
-            return tuple(rate) + tuple(rateints)
-
         types = (np.float32, np.uint32, np.float32, np.float32, np.float32)
         outputs = [OutputSpec(t) for t in types] + [OutputSpec(t, (nints,)) for t in types]
         arrays = map_pixel_blocks(
-            fit_block, [sci, groupdq, pixel_array(ramp, "PIXELDQ"), gain, readnoise], outputs, name="ramp_fit"
+            _fit_block, [sci, groupdq, pixel_array(ramp, "PIXELDQ"), gain, readnoise], outputs, name="ramp_fit",
+            ignored=ignored, options=options,
         )
         return {
             "rate": _product(ramp, "rate", ("y", "x"), arrays[:5]),
             "rateints": _product(ramp, "rateints", ("integration", "y", "x"), arrays[5:]),
         }
+
+
+def _fit_block(data, gdq, pdq, gain_block, rn_block, *, ignored: np.ndarray, options: dict):
+    """One pixel block: groups outside firstgroup..lastgroup (``ignored``) flagged DO_NOT_USE, then fitted."""
+    if ignored.any():
+        gdq = gdq | (ignored[None, :, None, None] * np.uint8(DO_NOT_USE)).astype(np.uint8)
+    rate, rateints = fit_ramps(data, gdq, pdq, gain_block, rn_block, **options)
+    return tuple(rate) + tuple(rateints)
 
 
 def _product(ramp: xr.Dataset, product: str, dims: tuple[str, ...], arrays) -> xr.Dataset:

@@ -171,13 +171,16 @@ def _apply_offsets(sci: da.Array, column_offsets: da.Array, row_offsets: da.Arra
     if row_offsets is not None:
         arrays.append(_broadcast_vector(row_offsets, not columns_along_x, sci))
 
-    def apply_block(data, columns, rows=None):
-        column_vector = columns[:, :, 0, :] if columns_along_x else columns[:, :, :, 0]
-        row_vector = None if rows is None else (rows[:, :, :, 0] if columns_along_x else rows[:, :, 0, :])
-        return subtract_offsets(data, column_vector, row_vector, columns_along_x)
-
-    (corrected,) = map_pixel_blocks(apply_block, arrays, [OutputSpec(np.float32, (nints, ngroups))], name="refpix")
+    (corrected,) = map_pixel_blocks(_apply_offsets_block, arrays, [OutputSpec(np.float32, (nints, ngroups))],
+                                    name="refpix", columns_along_x=columns_along_x)  # fmt: skip
     return corrected
+
+
+def _apply_offsets_block(data, columns, rows=None, *, columns_along_x: bool):
+    """One pixel block: the broadcast column (and row) offset blocks back to vectors, subtracted."""
+    column_vector = columns[:, :, 0, :] if columns_along_x else columns[:, :, :, 0]
+    row_vector = None if rows is None else (rows[:, :, :, 0] if columns_along_x else rows[:, :, 0, :])
+    return subtract_offsets(data, column_vector, row_vector, columns_along_x)
 
 
 def _broadcast_vector(vector: da.Array, along_x: bool, like: da.Array) -> da.Array:
