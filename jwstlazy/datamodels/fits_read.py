@@ -9,7 +9,10 @@ is skipped.
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import dask.array as da
@@ -42,11 +45,8 @@ def open_fits(path: str | os.PathLike, chunks: Mapping | None = None, product: s
     file name suffix / DATAMODL.
     """
     path = Path(path)
-    hdus = scan_hdus(path)
-    attrs = header_to_attrs(hdus[0].header)
-    science = next((hdu for hdu in hdus if hdu.name == "SCI" and hdu.index > 0), None)
-    if science is not None:
-        attrs.update(header_to_attrs(science.header))
+    summary = _file_summary(path)
+    hdus, attrs = summary.hdus, dict(summary.attrs)
     product = product or detect_product(path, attrs)
     schema = schema_for(product)
 
@@ -55,15 +55,57 @@ def open_fits(path: str | os.PathLike, chunks: Mapping | None = None, product: s
     chunk_sizes = merge_chunks(default_chunks(layout), chunks, path)
     variables = {name: _lazy_variable(path, hdu, layout[name][0], chunk_sizes)
                  for name, hdu in zip(layout, images)}  # fmt: skip
-    tables = [hdu for hdu in hdus if hdu.is_table and hdu.name not in _SKIPPED_TABLES]
-    if tables:
-        variables.update(_read_tables(path, tables))
+    variables.update({name: variable.copy(deep=True) for name, variable in summary.tables.items()})
 
     attrs["product"] = product
     attrs["filename"] = os.fspath(path)
     dataset = xr.Dataset(variables, attrs=attrs)
     validate(dataset, product, path)
     return dataset
+
+
+@dataclass(frozen=True)
+class _FileSummary:
+    """What opening a FITS file reads besides pixels: its HDU layout, header keywords, and tables."""
+
+    hdus: list[HduInfo]
+    attrs: dict  #: primary header keywords updated with the SCI extension's
+    tables: dict[str, xr.Variable]
+
+
+#: Summaries of recently opened files, by (resolved path, inode, mtime, size): a program run opens each
+#: exposure more than once while building its graph (to choose chunks, for refpix's borders), and parsing
+#: headers and tables with astropy was a visible part of the client's time per exposure.
+_SUMMARIES: OrderedDict[tuple, _FileSummary] = OrderedDict()
+_SUMMARIES_KEPT = 16
+_SUMMARIES_LOCK = threading.Lock()
+
+
+def _file_summary(path: Path) -> _FileSummary:
+    """The file's :class:`_FileSummary`, parsed once per version of the file (the caller copies what it
+    changes: attrs and table values)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = None if stat is None else (os.fspath(path.resolve()), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    with _SUMMARIES_LOCK:
+        if key in _SUMMARIES:
+            _SUMMARIES.move_to_end(key)
+            return _SUMMARIES[key]
+    hdus = scan_hdus(path)  # a missing or bad file raises here, naming it
+    attrs = header_to_attrs(hdus[0].header)
+    science = next((hdu for hdu in hdus if hdu.name == "SCI" and hdu.index > 0), None)
+    if science is not None:
+        attrs.update(header_to_attrs(science.header))
+    tables = [hdu for hdu in hdus if hdu.is_table and hdu.name not in _SKIPPED_TABLES]
+    summary = _FileSummary(hdus, attrs, _read_tables(path, tables) if tables else {})
+    if key is not None:
+        with _SUMMARIES_LOCK:
+            _SUMMARIES[key] = summary
+            while len(_SUMMARIES) > _SUMMARIES_KEPT:
+                _SUMMARIES.popitem(last=False)
+    return summary
 
 
 def _image_layout(images: list[HduInfo], schema: ProductSchema | None, path: Path) -> dict:
