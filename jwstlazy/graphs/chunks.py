@@ -10,7 +10,8 @@ starts spilling to disk at 60 % and pauses a worker at 80 %) divided over
 ``threads * BLOCKS_IN_FLIGHT_PER_THREAD`` blocks, and never more than :data:`RAMP_CHUNK_BYTES` of raw data
 per chunk (half the data model's default): with the graph optimised (``graphs/optimize.py``) a full-frame
 NIRCam detector1 ran faster and in less memory with 128-row blocks than with 256-row ones (see
-docs/performance.md).
+docs/performance.md). On a dask.distributed cluster every task also costs the scheduler and the client about a
+millisecond of CPU, so blocks there may hold :data:`CLUSTER_RAMP_CHUNK_BYTES` (docs/scaling.md).
 
 Blocks are whole detector rows when they fit (contiguous on disk), then rows are split in halves, as
 :func:`jwstlazy.datamodels.chunking.default_chunks` does. Users override with ``--chunks``.
@@ -32,23 +33,26 @@ USABLE_MEMORY_FRACTION = 0.5  #: share of a worker's memory limit the chunk work
 BLOCKS_IN_FLIGHT_PER_THREAD = 2  #: blocks per thread resident at once (running + waiting for the next step)
 RAW_SAMPLE_BYTES = 2  #: bytes of one uint16 raw sample
 RAMP_CHUNK_BYTES = 8 * 2**20  #: most raw bytes per chunk (2048 x 128 pixels x 10 groups x 2 bytes = 5.2 MB)
+CLUSTER_RAMP_CHUNK_BYTES = 16 * 2**20  #: the same on a dask.distributed cluster (256 rows of 10 groups)
 
 _CHUNKS_EXPECTED = "'auto', 'N' (N x N pixel blocks), 'YxX', or dim=size pairs such as 'y=512,x=2048'"
 
 
-def chunk_budget_bytes(memory_limit: int, threads_per_worker: int = 1) -> int:
-    """Raw-data bytes one chunk may hold so that a worker's tasks stay within ``memory_limit``."""
+def chunk_budget_bytes(memory_limit: int, threads_per_worker: int = 1, cluster: bool = False) -> int:
+    """Raw-data bytes one chunk may hold so that a worker's tasks stay within ``memory_limit`` (``cluster``:
+    the run is on a dask.distributed cluster, where fewer, larger tasks pay)."""
     usable = memory_limit * USABLE_MEMORY_FRACTION / (max(1, threads_per_worker) * BLOCKS_IN_FLIGHT_PER_THREAD)
-    return int(min(RAMP_CHUNK_BYTES, usable * RAW_SAMPLE_BYTES / WORKING_BYTES_PER_SAMPLE))
+    cap = CLUSTER_RAMP_CHUNK_BYTES if cluster else RAMP_CHUNK_BYTES
+    return int(min(cap, usable * RAW_SAMPLE_BYTES / WORKING_BYTES_PER_SAMPLE))
 
 
-def choose_chunks(ds: xr.Dataset, memory_limit: int, threads_per_worker: int = 1) -> dict[str, int]:
+def choose_chunks(ds: xr.Dataset, memory_limit: int, threads_per_worker: int = 1, cluster: bool = False) -> dict[str, int]:
     """Chunk size per dim for opening ``ds``'s file in a program run on workers with ``memory_limit`` bytes.
 
     All integrations and groups go into each chunk (``-1``), as the steps need them; ``y``/``x`` blocks are
     chosen by :func:`chunk_budget_bytes`.
     """
-    budget = chunk_budget_bytes(memory_limit, threads_per_worker)
+    budget = chunk_budget_bytes(memory_limit, threads_per_worker, cluster)
     variables = {name: (var.dims, var.shape, var.dtype) for name, var in ds.data_vars.items() if "y" in var.dims}
     chunks = default_chunks(variables, target_bytes=max(1, budget))
     return {dim: (-1 if dim in ("integration", "group") else size) for dim, size in chunks.items()}

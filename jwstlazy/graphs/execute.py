@@ -116,14 +116,16 @@ def plan_program(
 
 # -- building the graph ----------------------------------------------------------------------------
 def open_exposure(
-    path: Path, chunks: Mapping[str, int] | None = None, memory_limit: int | None = None, threads_per_worker: int = 1
+    path: Path, chunks: Mapping[str, int] | None = None, memory_limit: int | None = None, threads_per_worker: int = 1,
+    cluster: bool = False,
 ) -> xr.Dataset:
-    """Open an exposure lazily with chunks sized for the workers' memory (``chunks`` overrides by dim)."""
+    """Open an exposure lazily with chunks sized for the workers' memory (``chunks`` overrides by dim);
+    ``cluster``: for a dask.distributed cluster (see :mod:`jwstlazy.graphs.chunks`)."""
     from jwstlazy.datamodels import open as open_product
 
     if memory_limit is None:
         return open_product(path, chunks=dict(chunks) if chunks else None)
-    chosen = choose_chunks(open_product(path), memory_limit, threads_per_worker)
+    chosen = choose_chunks(open_product(path), memory_limit, threads_per_worker, cluster)
     return open_product(path, chunks=merged_chunks(chosen, chunks))
 
 
@@ -151,7 +153,8 @@ def build_program(
     graph = ProgramGraph(skipped=skipped)
     for exposure in todo:
         try:
-            products = pipeline.build(open_exposure(exposure.path, overrides, memory_limit, threads_per_worker))
+            products = pipeline.build(
+                open_exposure(exposure.path, overrides, memory_limit, threads_per_worker, cluster=submit is not None))
             if not isinstance(products, dict):
                 products = {pipeline.output_suffixes[0]: products}
             targets = {suffix: product_path(exposure.path, suffix, output_dir) for suffix in products}

@@ -74,3 +74,10 @@ def test_chunk_working_set_fits_the_worker(memory, threads):
     raw_bytes = nints * ngroups * chunks["y"] * chunks["x"] * 2
     assert raw_bytes <= chunk_budget_bytes(memory, threads) <= 64 * 2**20
     assert raw_bytes * 12 * 2 * threads <= memory * 0.5  # 24 B working set per 2 B sample, 2 blocks per thread
+
+
+def test_cluster_blocks_may_be_larger_than_local_ones():
+    local = choose_chunks(_ramp(2, 10), memory_limit=16 * 2**30)
+    cluster = choose_chunks(_ramp(2, 10), memory_limit=16 * 2**30, cluster=True)
+    assert cluster["y"] * cluster["x"] > local["y"] * local["x"]
+    assert chunk_budget_bytes(2**28, 1, cluster=True) == chunk_budget_bytes(2**28, 1)  # memory still bounds both
