@@ -294,21 +294,33 @@ def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
     out = np.empty(sizes, dtype=stored)
     if out.size == 0:
         return out
-    ndim = len(shape)
-    whole = 0  # trailing axes read whole
-    while whole < ndim - 1 and sizes[ndim - 1 - whole] == shape[ndim - 1 - whole]:
-        whole += 1
-    run_axis = ndim - 1 - whole  # the first axis (from the end) not read whole: a run covers its range
-    strides = _element_strides(shape)
-    run = sizes[run_axis] * int(np.prod(shape[run_axis + 1:], dtype=np.int64))
+    run_axis, run = _run_layout(shape, sizes)
     if run * stored.itemsize < NARROW_RUN_BYTES and run_axis > 0:
         return _read_narrow_runs(path, offset, shape, stored, slices, run_axis, out)
     runs = out.reshape(-1, run)
     with open(path, "rb", buffering=0) as handle:
-        for row, index in enumerate(np.ndindex(*sizes[:run_axis])):
-            first = _first_element(slices, index, strides) + slices[run_axis].start * int(strides[run_axis])
+        for row, first in enumerate(_run_starts(shape, slices, run_axis)):
             _pread_exactly(handle.fileno(), runs[row], offset + first * stored.itemsize, path)
     return out
+
+
+def _run_layout(shape: tuple[int, ...], sizes: list[int]) -> tuple[int, int]:
+    """``(run_axis, run)`` of a block of ``sizes`` in an array of ``shape``: the first axis from the end not
+    taken whole, and the elements in one contiguous run (that axis's range times the whole axes after it)."""
+    ndim = len(shape)
+    whole = 0
+    while whole < ndim - 1 and sizes[ndim - 1 - whole] == shape[ndim - 1 - whole]:
+        whole += 1
+    run_axis = ndim - 1 - whole
+    return run_axis, sizes[run_axis] * int(np.prod(shape[run_axis + 1:], dtype=np.int64))
+
+
+def _run_starts(shape: tuple[int, ...], slices: tuple[slice, ...], run_axis: int):
+    """Flat element offset of each contiguous run of the block, in C order."""
+    strides = _element_strides(shape)
+    start_in_axis = slices[run_axis].start * int(strides[run_axis])
+    for index in np.ndindex(*[k.stop - k.start for k in slices[:run_axis]]):
+        yield _first_element(slices, index, strides) + start_in_axis
 
 
 def _read_narrow_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype, slices: tuple[slice, ...],
@@ -332,6 +344,18 @@ def _read_narrow_runs(path: str, offset: int, shape: tuple[int, ...], stored: np
                 _pread_exactly(handle.fileno(), band, offset + (first + start * int(strides[band_axis])) * stored.itemsize, path)
                 out[index + (slice(start - first_row, start - first_row + count),)] = band.reshape((count, *row_shape))[keep]
     return out
+
+
+def _write_runs(path: str, offset: int, shape: tuple[int, ...], values: np.ndarray, slices: tuple[slice, ...]) -> None:
+    """Write a block's stored (big-endian) ``values`` with one ``pwrite`` per contiguous run of bytes."""
+    run_axis, run = _run_layout(shape, list(values.shape))
+    runs = np.ascontiguousarray(values).reshape(-1, run)
+    with open(path, "r+b", buffering=0) as handle:
+        for row, first in enumerate(_run_starts(shape, slices, run_axis)):
+            view = memoryview(runs[row]).cast("B")
+            done = 0
+            while done < len(view):
+                done += os.pwritev(handle.fileno(), [view[done:]], offset + first * values.itemsize + done)
 
 
 def _element_strides(shape: tuple[int, ...]) -> np.ndarray:
@@ -371,9 +395,16 @@ class FitsImageTarget:
     def __setitem__(self, key, values) -> None:
         if 0 in self.shape:
             return
+        stored = _encode(np.asarray(values, dtype=self.dtype), self.bitpix, self.bzero)
+        slices = _unit_slices(key, self.shape)
+        if slices is not None and _scattered(slices, self.shape, stored.dtype.itemsize):
+            # e.g. a block of a time series' per-integration images: a map would be faulted in nearly whole
+            # (and counted in the process's memory) for a few rows of every integration
+            _write_runs(self.path, self.offset, self.shape, np.broadcast_to(stored, [k.stop - k.start for k in slices]), slices)
+            return
         out = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r+", offset=self.offset, shape=self.shape)
         try:
-            out[key] = _encode(np.asarray(values, dtype=self.dtype), self.bitpix, self.bzero)
+            out[key] = stored
         finally:  # unmapping leaves the bytes in the page cache, seen by every process; no msync needed
             del out
 

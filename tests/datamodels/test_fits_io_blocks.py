@@ -46,3 +46,20 @@ def test_strips_and_row_ranges_read_by_pread_equal_the_array(tmp_path, monkeypat
     for key in (left_strip, right_corner, row_range):
         assert _scattered(key, values.shape, values.dtype.itemsize)
         np.testing.assert_array_equal(source[key], values[key])
+
+
+def test_scattered_blocks_are_written_run_by_run(tmp_path):
+    """A time-series block (a few rows of every integration) is written with pwrite, the rest by memory map."""
+    from jwstlazy.datamodels.fits_io import FitsImageTarget
+
+    values = np.arange(5 * 40 * 30, dtype=np.float32).reshape(5, 40, 30)
+    path = tmp_path / "x.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.zeros_like(values), name="SCI")]).writeto(path)
+    with fits.open(path) as hdul:
+        target = FitsImageTarget(path, hdul["SCI"].fileinfo()["datLoc"], values.shape, np.float32)
+    rows = (slice(0, 5), slice(3, 9), slice(0, 30))  # scattered: 6 rows of each integration
+    assert _scattered(rows, values.shape, 4)
+    for block in (rows, (slice(0, 5), slice(0, 3), slice(0, 30)), (slice(0, 5), slice(9, 40), slice(0, 30))):
+        target[block] = values[block]
+    with fits.open(path) as hdul:
+        np.testing.assert_array_equal(hdul["SCI"].data, values)
