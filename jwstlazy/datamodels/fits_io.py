@@ -276,7 +276,7 @@ def _scattered(slices: tuple[slice, ...], shape: tuple[int, ...], itemsize: int)
     return run * itemsize < 256 * 1024 and run < int(np.prod(sizes, dtype=np.int64))
 
 
-#: A contiguous run shorter than this (a strip a few pixels wide) is read as part of whole rows instead.
+#: A run shorter than this within one row (a strip a few pixels wide) is read as part of whole rows instead.
 NARROW_RUN_BYTES = 4096
 #: Largest read of whole rows made for a narrow strip.
 BAND_BYTES = 1 << 20
@@ -295,8 +295,8 @@ def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
     if out.size == 0:
         return out
     run_axis, run = _run_layout(shape, sizes)
-    if run * stored.itemsize < NARROW_RUN_BYTES and run_axis > 0:
-        return _read_narrow_runs(path, offset, shape, stored, slices, run_axis, out)
+    if run * stored.itemsize < NARROW_RUN_BYTES and run_axis == len(shape) - 1 and run_axis > 0:
+        return _read_narrow_runs(path, offset, shape, stored, slices, run_axis, out)  # part of each row
     runs = out.reshape(-1, run)
     with open(path, "rb", buffering=0) as handle:
         for row, first in enumerate(_run_starts(shape, slices, run_axis)):
