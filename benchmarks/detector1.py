@@ -28,17 +28,18 @@ CASES = {
 }
 
 _OURS_CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 start = time.perf_counter()
 from jwstlazy.graphs.detector1 import Detector1Pipeline
 from jwstlazy.references import ReferenceFinder
 imported = time.perf_counter()
+from jwstlazy.peak_memory import peak_rss_bytes
 uncal, refs, out, scheduler = sys.argv[1:5]
 result = Detector1Pipeline(references=ReferenceFinder(directories=[refs])).run(
     [uncal], output_dir=out, scheduler=scheduler, overwrite=True, progress=False)
 done = time.perf_counter()
 print(json.dumps({"seconds": done - imported, "import_seconds": imported - start,
-                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "peak_rss_bytes": peak_rss_bytes()}))
 """
 
 _STEPS_CHILD = r"""
@@ -85,14 +86,15 @@ print(json.dumps({"build": statistics.median(build[1:]), "compute": statistics.m
 
 
 _PROFILE_CHILD = r"""
-import json, resource, sys, tempfile, time
+import json, sys, tempfile, time
 import logging; logging.disable(logging.WARNING)
 from collections import defaultdict
 from dask.callbacks import Callback
 from jwstlazy.graphs.detector1 import Detector1Pipeline
 from jwstlazy.references import ReferenceFinder
+from jwstlazy.peak_memory import peak_rss_bytes
 uncal, refs = sys.argv[1:3]
-imported_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+imported_rss = peak_rss_bytes()
 
 class TaskTimes(Callback):
     def __init__(self):
@@ -114,7 +116,7 @@ for run in range(3):  # the first is cold (numba cache loads, lazy imports), the
         walls.append(time.perf_counter() - start)
 top = sorted(times.seconds.items(), key=lambda item: -item[1])[:15]
 print(json.dumps({"walls": walls, "task_seconds": sum(times.seconds.values()), "top": top,
-                  "imported_rss": imported_rss, "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "imported_rss": imported_rss, "peak_rss": peak_rss_bytes()}))
 """
 
 

@@ -16,7 +16,6 @@ import importlib.util
 import json
 import multiprocessing
 import os
-import resource
 import statistics
 import sys
 import time
@@ -42,8 +41,10 @@ def _ours(rate: str, references: dict, output: str, queue) -> None:
 
     imported = time.perf_counter()
     Image2Pipeline(references=references).run(rate, output_dir=output, progress=False, overwrite=True)
+    from jwstlazy.peak_memory import peak_rss_bytes
+
     queue.put({"import_seconds": imported - start, "seconds": time.perf_counter() - imported,
-               "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024})
+               "peak_rss_bytes": peak_rss_bytes()})
 
 
 def run_ours(rate: Path, references: dict, output: Path) -> dict:

@@ -29,7 +29,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypedDict
+
+from jwstlazy.peak_memory import peak_rss_bytes
 
 log = logging.getLogger(__name__)
 
@@ -566,5 +567,5 @@ def _subprocess_main(request_path: str) -> None:
     import_seconds = time.perf_counter() - start
     result = _RUNNERS[request["runner"]](**request["kwargs"])
     result["import_seconds"] = import_seconds
-    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    result["peak_rss_bytes"] = peak_rss_bytes()
     Path(request["result_path"]).write_text(json.dumps(_to_json(result)))
