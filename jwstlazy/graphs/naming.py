@@ -45,12 +45,9 @@ def temporary_target(path: str | os.PathLike) -> Path | None:
 def temporary_files_for(product: str | os.PathLike) -> list[Path]:
     """Leftover temporary files of ``product`` (from a writer that was killed before its rename)."""
     product = Path(product)
-    if not product.parent.is_dir():
+    prefix = f".{product.name}."
+    try:  # scandir, not Path.glob: in Python 3.11 glob caches a selector per pattern, one per product
+        names = [entry.name for entry in os.scandir(product.parent) if entry.name.startswith(prefix)]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    candidates = product.parent.glob(f".{glob_escape(product.name)}.*.tmp")
-    return sorted(path for path in candidates if temporary_target(path) == product)
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob wildcards escaped, for :meth:`pathlib.Path.glob`."""
-    return re.sub(r"([*?\[])", r"[\1]", name)
+    return sorted(product.parent / name for name in names if temporary_target(product.parent / name) == product)
