@@ -352,10 +352,15 @@ def _write_runs(path: str, offset: int, shape: tuple[int, ...], values: np.ndarr
     runs = np.ascontiguousarray(values).reshape(-1, run)
     with open(path, "r+b", buffering=0) as handle:
         for row, first in enumerate(_run_starts(shape, slices, run_axis)):
-            view = memoryview(runs[row]).cast("B")
-            done = 0
-            while done < len(view):
-                done += os.pwritev(handle.fileno(), [view[done:]], offset + first * values.itemsize + done)
+            _pwrite_all(handle.fileno(), runs[row], offset + first * values.itemsize)
+
+
+def _pwrite_all(descriptor: int, values: np.ndarray, position: int) -> None:
+    """Write the contiguous array ``values`` to the file from ``position`` (short writes resumed)."""
+    view = memoryview(values).cast("B")
+    done = 0
+    while done < len(view):
+        done += os.pwritev(descriptor, [view[done:]], position + done)
 
 
 def _element_strides(shape: tuple[int, ...]) -> np.ndarray:
@@ -400,7 +405,8 @@ class FitsImageTarget:
         if slices is not None and _scattered(slices, self.shape, stored.dtype.itemsize):
             # e.g. a block of a time series' per-integration images: a map would be faulted in nearly whole
             # (and counted in the process's memory) for a few rows of every integration
-            _write_runs(self.path, self.offset, self.shape, np.broadcast_to(stored, [k.stop - k.start for k in slices]), slices)
+            block = np.broadcast_to(stored, [k.stop - k.start for k in slices])
+            _write_runs(self.path, self.offset, self.shape, block, slices)
             return
         out = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r+", offset=self.offset, shape=self.shape)
         try:

@@ -78,7 +78,7 @@ def map_pixel_blocks(
     ]
     trim_outputs = bool(halo) and halo_inputs is None
     run_block = _BlockTask(
-        kernel=kernel, kwargs=kwargs, halo=halo, haloed=bool(haloed), trim_outputs=trim_outputs,
+        kernel=kernel, kwargs=kwargs, halo=halo if haloed else 0, trim_outputs=trim_outputs,
         single=len(outputs) == 1, pass_origin=pass_origin, chunks_yx=tuple(tuple(c) for c in chunks_yx),
         halo_input=min(haloed) if haloed else -1,
     )
@@ -133,8 +133,7 @@ class _BlockTask:
 
     kernel: Callable
     kwargs: dict
-    halo: int
-    haloed: bool
+    halo: int  #: rows and columns the haloed inputs carry from each neighbour (0: no input is haloed)
     trim_outputs: bool
     single: bool
     pass_origin: bool
@@ -145,14 +144,13 @@ class _BlockTask:
         _one_numba_thread_per_task()
         blocks = [_single_block(b) for b in blocks]
         extra = dict(self.kwargs)
-        halo = self.halo if self.haloed else 0
         # halo rows/columns before and after this block (none beyond the array's edges)
-        before = [halo if i > 0 else 0 for i in block_id]
-        after = [halo if i < len(c) - 1 else 0 for i, c in zip(block_id, self.chunks_yx)]
+        before = [self.halo if i > 0 else 0 for i in block_id]
+        after = [self.halo if i < len(c) - 1 else 0 for i, c in zip(block_id, self.chunks_yx)]
         if self.pass_origin:
             starts = [sum(c[:i]) for c, i in zip(self.chunks_yx, block_id)]
             extra["origin"] = tuple(start - (b if self.trim_outputs else 0) for start, b in zip(starts, before))
-        if self.haloed and not self.trim_outputs:
+        if self.halo and not self.trim_outputs:
             shape = blocks[self.halo_input].shape[-2:]
             extra["core"] = tuple(slice(b, n - a) for b, a, n in zip(before, after, shape))
         result = self.kernel(*blocks, **extra)
