@@ -4,7 +4,7 @@ For N simulated exposures (``nircam-imaging``, 2 detectors x 4 dithers per batch
 observation numbers beyond 8) and W single-threaded workers of a ``distributed.LocalCluster``, prints
 the median over ``--repeats`` runs of: wall time of the run (cluster already started), throughput
 (exposures/s), scaling efficiency (throughput(W) / (W * throughput(1))), peak resident memory of any worker
-(sampled every 0.1 s with psutil through ``client.run``) and of the client process, and the CPU seconds per
+(its high-water mark, VmHWM) and of the client process (sampled every 0.1 s), and the CPU seconds per
 exposure of the client process (client and scheduler) and of all workers together: on a machine with as many
 cores as workers, the client's share is what keeps the scaling under W.
 
@@ -46,12 +46,6 @@ def make_program(folder: Path, n: int, pixels: str) -> tuple[list[Path], Path]:
     return files, folder / "sim" / "references"
 
 
-def rss_of_process() -> int:
-    import psutil
-
-    return psutil.Process().memory_info().rss
-
-
 def cpu_of_process() -> float:
     """User + system CPU seconds of this process so far."""
     import psutil
@@ -60,24 +54,26 @@ def cpu_of_process() -> float:
     return times.user + times.system
 
 
-class PeakMemory:
-    """Samples the workers' and this process's resident memory in a thread; keeps the peaks."""
+class ClientPeakMemory:
+    """Samples this process's resident memory every 0.1 s in a thread; keeps the peak.
 
-    def __init__(self, client) -> None:
-        self.client, self.worker_peak, self.client_peak = client, 0, 0
-        self._stop = threading.Event()
+    Only this process: workers' peaks are their own high-water marks (``VmHWM``), read once at the end, because
+    asking every worker for its memory (``client.run``) ten times a second cost the client and the scheduler CPU
+    on the same cores as the workers, the very thing the 2-worker rows measure.
+    """
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.peak, self._process, self._stop = 0, psutil.Process(), threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            try:
-                self.worker_peak = max(self.worker_peak, *self.client.run(rss_of_process).values())
-            except Exception:  # a worker restarting
-                pass
-            self.client_peak = max(self.client_peak, rss_of_process())
+            self.peak = max(self.peak, self._process.memory_info().rss)
             time.sleep(0.1)
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> ClientPeakMemory:
         self._thread.start()
         return self
 
@@ -87,8 +83,11 @@ class PeakMemory:
 
 
 def measure(files: list[Path], references: Path, workers: int, repeats: int, memory: str, chunks: str | None) -> dict:
+    import os
+
     import jwstlazy
     from distributed import Client, LocalCluster
+    from jwstlazy.peak_memory import peak_rss_bytes
     from jwstlazy.graphs import Detector1Pipeline
 
     pipeline = Detector1Pipeline(references=references)
@@ -98,9 +97,10 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
             warm = tempfile.mkdtemp()
             jwstlazy.run(pipeline, files[:workers], warm, scheduler=cluster.scheduler_address, progress=False)  # imports, numba
             shutil.rmtree(warm)
+            worker_pids = list(client.run(os.getpid).values())
             for _ in range(repeats):
                 out = tempfile.mkdtemp()
-                with PeakMemory(client) as peaks:
+                with ClientPeakMemory() as peak:
                     workers_before, client_before = sum(client.run(cpu_of_process).values()), cpu_of_process()
                     start = time.perf_counter()
                     jwstlazy.run(pipeline, files, out, scheduler=cluster.scheduler_address, progress=False,
@@ -108,8 +108,8 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
                     times.append(time.perf_counter() - start)
                     client_cpu.append((cpu_of_process() - client_before) / len(files))
                     worker_cpu.append((sum(client.run(cpu_of_process).values()) - workers_before) / len(files))
-                worker_peaks.append(peaks.worker_peak)
-                client_peaks.append(peaks.client_peak)
+                worker_peaks.append(max(peak_rss_bytes(pid) for pid in worker_pids))  # since the worker started
+                client_peaks.append(peak.peak)
                 shutil.rmtree(out)
     return {"seconds": statistics.median(times), "worker_peak": max(worker_peaks), "client_peak": max(client_peaks),
             "client_cpu": statistics.median(client_cpu), "worker_cpu": statistics.median(worker_cpu)}

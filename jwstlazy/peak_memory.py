@@ -11,13 +11,15 @@ from __future__ import annotations
 import resource
 
 
-def peak_rss_bytes() -> int:
-    """Peak resident set size of this process since it started (exec), in bytes."""
+def peak_rss_bytes(pid: int | None = None) -> int:
+    """Peak resident set size since it started (exec), in bytes, of this process or of process ``pid`` (Linux
+    only for another process: its ``/proc/PID/status``)."""
     try:
-        with open("/proc/self/status") as status:
+        with open(f"/proc/{pid or 'self'}/status") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) * 1024  # kB
     except OSError:
-        pass
+        if pid is not None:
+            raise
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux; not Linux: best available

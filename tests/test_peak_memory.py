@@ -5,6 +5,8 @@ import sys
 
 import numpy as np
 
+from jwstlazy.peak_memory import peak_rss_bytes
+
 _CHILD = """
 import sys
 import numpy as np
@@ -26,3 +28,14 @@ def test_peak_counts_what_the_process_touches():
 def test_child_does_not_inherit_the_parent_peak():
     ballast = np.ones(2 * 2**30, dtype=np.uint8)  # the parent's peak is at least 2 GiB
     assert _child_peak(0) < ballast.nbytes // 2
+
+
+def test_peak_of_another_process():
+    child = subprocess.Popen([sys.executable, "-c", "import numpy as np, sys; b = np.ones(512 * 2**20, np.uint8); "
+                              "print('ready', flush=True); sys.stdin.readline()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert 512 * 2**20 < peak_rss_bytes(child.pid) < 1024 * 2**20  # the child's block and interpreter
+    finally:
+        child.communicate("\n")
