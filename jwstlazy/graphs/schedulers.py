@@ -105,8 +105,26 @@ def scheduler_context(spec: str | SchedulerSpec | None, memory_limit: int | None
     parsed = spec if isinstance(spec, SchedulerSpec) else parse_scheduler(spec)
     if parsed.kind in ("sync", "threads", "processes"):
         yield _local_execution(parsed, memory_limit)
-    elif parsed.kind == "local":
-        from distributed import Client, LocalCluster
+        return
+    import dask.config
+    import distributed  # noqa: F401  (loads its configuration defaults, which the settings below then amend)
+
+    with dask.config.set(DISTRIBUTED_SETTINGS):  # read as the client, scheduler and workers start
+        yield from _distributed_execution(parsed, memory_limit)
+
+
+#: dask.distributed settings for the clients and clusters jwstlazy starts. Every client, scheduler and worker
+#: stream (``BatchedSend``) keeps its last ``low-level-log-length`` messages (default 1000) for debugging, each
+#: under 1 MB kept as the live objects: the client's kept every exposure graph it had sent (about 0.8 MB of Python
+#: objects each), so the client's memory grew with the program until 1000 messages had been sent.
+DISTRIBUTED_SETTINGS = {"distributed.admin.low-level-log-length": 0}
+
+
+def _distributed_execution(parsed: SchedulerSpec, memory_limit: int | None) -> Iterator[Execution]:
+    from distributed import Client
+
+    if parsed.kind == "local":
+        from distributed import LocalCluster
 
         with LocalCluster(
             n_workers=parsed.workers, threads_per_worker=parsed.threads_per_worker, processes=True,
@@ -114,18 +132,12 @@ def scheduler_context(spec: str | SchedulerSpec | None, memory_limit: int | None
         ) as cluster, Client(cluster, set_as_default=False) as client:
             yield _client_execution(client, memory_limit)
     elif parsed.kind == "address":
-        from distributed import Client
-
         with Client(parsed.address, set_as_default=False) as client:
             log.info("connected to %s", parsed.address)
             yield _client_execution(client, memory_limit)
     else:
-        with _jobqueue_cluster(parsed) as cluster:
-            from distributed import Client
-
-            with Client(cluster, set_as_default=False) as client:
-                fallback = memory_limit or _jobqueue_worker_memory(parsed)
-                yield _client_execution(client, fallback)
+        with _jobqueue_cluster(parsed) as cluster, Client(cluster, set_as_default=False) as client:
+            yield _client_execution(client, memory_limit or _jobqueue_worker_memory(parsed))
 
 
 def _number_or_text(value: str) -> int | float | str:

@@ -102,3 +102,15 @@ def test_local_schedulers_report_memory_and_threads():
         assert (execution.threads_per_worker, execution.memory_limit) == (3, 2**30)
     with scheduler_context("processes:2", memory_limit=2**30) as execution:
         assert (execution.workers, execution.threads_per_worker, execution.memory_limit) == (2, 1, 2**30)
+
+
+def test_distributed_client_keeps_no_sent_graphs():
+    """A client's stream to the scheduler kept its last 1000 messages, every exposure graph among them, so the
+    client's memory grew with the program; the clients jwstlazy starts keep none."""
+    import dask
+
+    with scheduler_context("local:1", memory_limit=2**30) as execution:
+        client = execution.client
+        assert client.compute(dask.delayed(sum)([1, 2, 3])).result() == 6
+        assert len(client.scheduler_comm.recent_message_log) == 0
+    assert dask.config.get("distributed.admin.low-level-log-length") == 1000  # the setting ends with the run
