@@ -137,13 +137,13 @@ def build_program(
     chunks: Mapping[str, int] | str | None = None,
     memory_limit: int | None = None,
     threads_per_worker: int = 1,
-    submit: Callable[[dict[Path, Delayed]], None] | None = None,
+    submit: Callable[[Exposure, dict[Path, Delayed]], None] | None = None,
 ) -> ProgramGraph:
     """Build the lazy graph of ``pipeline`` over every exposure of ``inputs`` (nothing is computed).
 
     ``memory_limit`` (bytes per worker) and ``threads_per_worker`` size the pixel-block chunks (see
     :mod:`jwstlazy.graphs.chunks`); ``chunks`` overrides them by dim (``{"y": 512}`` or ``"y=512,x=2048"``).
-    ``submit``, if given, receives each exposure's write tasks as soon as they are built (a cluster can
+    ``submit``, if given, receives each exposure and its write tasks as soon as they are built (a cluster can
     start on them while the rest of the program is being built); the returned graph then lists only their
     sources, not their products and tasks, so the client does not hold every exposure's graph.
     """
@@ -169,7 +169,7 @@ def build_program(
                 graph.products[targets[suffix]] = ds  # made the client's memory grow with the program
                 graph.writes[targets[suffix]] = writes[targets[suffix]]
         if submit is not None:
-            submit(writes)
+            submit(exposure, writes)
     return graph
 
 
@@ -205,20 +205,23 @@ def run_program(
     result = ProgramResult(skipped=skipped)
     if todo:
         with scheduler_context(spec, limit) as execution:
-            futures: dict[Path, Any] = {}  # on a cluster: each exposure's writes are submitted once built
-
+            # on a cluster each exposure's writes are submitted once built; their futures wait here (future ->
+            # (product, exposure)) until recorded and released: a future held keeps its task, and the product's
+            # plan in it, on the scheduler, so holding them all until the end grew memory with the program
+            pending: dict[Any, tuple[Path, Exposure]] = {}
             placement = _ExposurePlacement(len(todo))
             in_flight: list[list[Any]] = []  # each submitted exposure's futures, until they are done
 
-            def submit(writes: dict[Path, Delayed]) -> None:
+            def submit(exposure: Exposure, writes: dict[Path, Delayed]) -> None:
                 workers = sorted(execution.client.scheduler_info().get("workers", {}))  # they come and go
                 _wait_for_room(in_flight, EXPOSURES_IN_FLIGHT_PER_WORKER * max(1, len(workers)))
+                _record_finished(pending, result)
                 _remove_temporaries(writes)
                 tasks = list(optimize_writes(writes).values())
                 # fifo_timeout=0: each exposure is its own generation, so its tasks run before later exposures'
                 submitted = execution.client.compute(
                     tasks, optimize_graph=False, fifo_timeout=0, **placement.next_exposure(workers))
-                futures.update(zip(writes, submitted))
+                pending.update({future: (target, exposure) for target, future in zip(writes, submitted)})
                 in_flight.append(submitted)
 
             graph = build_program(
@@ -229,7 +232,7 @@ def run_program(
             result.failed.update(graph.failed)
             label = describe(pipeline.name, len(todo)) if progress else None
             if execution.client is not None:
-                _gather_on_client(graph, futures, execution, result, label)
+                _gather_on_client(pending, execution, result, label)
             else:
                 _remove_temporaries(graph.writes)
                 _compute_locally(graph, execution, result, label)
@@ -286,29 +289,37 @@ def _remove_temporaries(targets: Iterable[Path]) -> None:
             temporary.unlink(missing_ok=True)
 
 
-def _record(result: ProgramResult, graph: ProgramGraph, target: Path, error: BaseException | None) -> None:
+def _record(result: ProgramResult, source: Exposure, target: Path, error: BaseException | None) -> None:
     if error is None:
         result.written.append(target)
         log.info("wrote %s", target)
     else:
-        source = graph.sources[target]
         result.failed.setdefault(os.fspath(source.path), describe_error(error))
         log.error("%s failed: %s", source.name, describe_error(error))
 
 
-def _gather_on_client(graph: ProgramGraph, submitted: dict[Path, Any], execution: Execution, result: ProgramResult,
+def _record_finished(pending: dict[Any, tuple[Path, Exposure]], result: ProgramResult) -> None:
+    """Record each finished future of ``pending`` (future -> (product, exposure)), release it and forget it."""
+    for future in [future for future in pending if future.done()]:
+        _record_future(pending.pop(future), future, result)
+
+
+def _record_future(product: tuple[Path, Exposure], future: Any, result: ProgramResult) -> None:
+    target, exposure = product
+    _record(result, exposure, target, future.exception() if future.status == "error" else None)
+    future.release()
+
+
+def _gather_on_client(pending: dict[Any, tuple[Path, Exposure]], execution: Execution, result: ProgramResult,
                       progress: str | None) -> None:  # fmt: skip
-    """Wait for the submitted write tasks (target -> future); each product succeeds or fails on its own.
-    ``progress``: the progress bar's label, or None for no bar."""
+    """Wait for the write tasks still ``pending`` (future -> (product, exposure)); each product succeeds or fails
+    on its own. ``progress``: the progress bar's label, or None for no bar."""
     from distributed import as_completed
 
-    futures = list(submitted.values())
-    target_of = {future.key: target for target, future in submitted.items()}
+    futures = list(pending)
     with cluster_progress(futures, execution.client, enabled=progress is not None, description=progress or ""):
         for future in as_completed(futures, loop=execution.client.loop):
-            error = future.exception() if future.status == "error" else None
-            _record(result, graph, target_of[future.key], error)
-            future.release()
+            _record_future(pending.pop(future), future, result)
 
 
 class _WriteLogger(Callback):
@@ -321,7 +332,8 @@ class _WriteLogger(Callback):
 
     def _posttask(self, key: Any, value: Any, dsk: Any, state: Any, worker_id: Any) -> None:
         if key in self.target_of:
-            _record(self.result, self.graph, self.target_of[key], None)
+            target = self.target_of[key]
+            _record(self.result, self.graph.sources[target], target, None)
 
 
 def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramResult, progress: str | None) -> None:
@@ -344,7 +356,7 @@ def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramR
             try:
                 dask.compute(task, **execution.compute_kwargs)
             except Exception as error:
-                _record(result, graph, target, error)
+                _record(result, graph.sources[target], target, error)
 
 
 def run(
