@@ -4,7 +4,7 @@ For N simulated exposures (``nircam-imaging``, 2 detectors x 4 dithers per batch
 observation numbers beyond 8) and W single-threaded workers of a ``distributed.LocalCluster``, prints
 the median over ``--repeats`` runs of: wall time of the run (cluster already started), throughput
 (exposures/s), scaling efficiency (throughput(W) / (W * throughput(1))), peak resident memory of any worker
-(its high-water mark, VmHWM) and of the client process (sampled every 0.1 s), and the CPU seconds per
+and of the client process (their high-water marks, VmHWM; each row runs in a fresh process), and the CPU seconds per
 exposure of the client process (client and scheduler) and of all workers together: on a machine with as many
 cores as workers, the client's share is what keeps the scaling under W.
 
@@ -18,10 +18,12 @@ truth files); ``--out`` keeps the simulation for the next run.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -54,45 +56,22 @@ def cpu_of_process() -> float:
     return times.user + times.system
 
 
-class ClientPeakMemory:
-    """Samples this process's resident memory every 0.1 s in a thread; keeps the peak.
-
-    Only this process: workers' peaks are their own high-water marks (``VmHWM``), read once at the end, because
-    asking every worker for its memory (``client.run``) ten times a second cost the client and the scheduler CPU
-    on the same cores as the workers, the very thing the 2-worker rows measure.
-    """
-
-    def __init__(self) -> None:
-        import psutil
-
-        self.peak, self._process, self._stop = 0, psutil.Process(), threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._process.memory_info().rss)
-            time.sleep(0.1)
-
-    def __enter__(self) -> ClientPeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def measure(files: list[Path], references: Path, workers: int, repeats: int, memory: str, chunks: str | None) -> dict:
+    """One row, in this process (run it in a fresh one: see :func:`measure_in_child`)."""
     import os
 
+    import dask.config
     import jwstlazy
     from distributed import Client, LocalCluster
-    from jwstlazy.peak_memory import peak_rss_bytes
     from jwstlazy.graphs import Detector1Pipeline
+    from jwstlazy.graphs.schedulers import DISTRIBUTED_SETTINGS
+    from jwstlazy.peak_memory import peak_rss_bytes
 
     pipeline = Detector1Pipeline(references=references)
-    times, worker_peaks, client_peaks, client_cpu, worker_cpu = [], [], [], [], []
-    with LocalCluster(n_workers=workers, threads_per_worker=1, memory_limit=memory, dashboard_address=":0") as cluster:
+    times, client_cpu, worker_cpu = [], [], []
+    with dask.config.set(DISTRIBUTED_SETTINGS), LocalCluster(  # as ``--scheduler local:W`` starts it
+        n_workers=workers, threads_per_worker=1, memory_limit=memory, dashboard_address=":0"
+    ) as cluster:
         with Client(cluster, set_as_default=False) as client:
             warm = tempfile.mkdtemp()
             jwstlazy.run(pipeline, files[:workers], warm, scheduler=cluster.scheduler_address, progress=False)  # imports, numba
@@ -100,19 +79,35 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
             worker_pids = list(client.run(os.getpid).values())
             for _ in range(repeats):
                 out = tempfile.mkdtemp()
-                with ClientPeakMemory() as peak:
-                    workers_before, client_before = sum(client.run(cpu_of_process).values()), cpu_of_process()
-                    start = time.perf_counter()
-                    jwstlazy.run(pipeline, files, out, scheduler=cluster.scheduler_address, progress=False,
-                                 memory_limit=memory, chunks=chunks)  # fmt: skip
-                    times.append(time.perf_counter() - start)
-                    client_cpu.append((cpu_of_process() - client_before) / len(files))
-                    worker_cpu.append((sum(client.run(cpu_of_process).values()) - workers_before) / len(files))
-                worker_peaks.append(max(peak_rss_bytes(pid) for pid in worker_pids))  # since the worker started
-                client_peaks.append(peak.peak)
+                workers_before, client_before = sum(client.run(cpu_of_process).values()), cpu_of_process()
+                start = time.perf_counter()
+                jwstlazy.run(pipeline, files, out, scheduler=cluster.scheduler_address, progress=False,
+                             memory_limit=memory, chunks=chunks)  # fmt: skip
+                times.append(time.perf_counter() - start)
+                client_cpu.append((cpu_of_process() - client_before) / len(files))
+                worker_cpu.append((sum(client.run(cpu_of_process).values()) - workers_before) / len(files))
                 shutil.rmtree(out)
-    return {"seconds": statistics.median(times), "worker_peak": max(worker_peaks), "client_peak": max(client_peaks),
+            worker_peak = max(peak_rss_bytes(pid) for pid in worker_pids)  # each worker's own high-water mark
+    return {"seconds": statistics.median(times), "worker_peak": worker_peak, "client_peak": peak_rss_bytes(),
             "client_cpu": statistics.median(client_cpu), "worker_cpu": statistics.median(worker_cpu)}
+
+
+def measure_in_child(files: list[Path], references: Path, workers: int, repeats: int, memory: str,
+                     chunks: str | None) -> dict:  # fmt: skip
+    """:func:`measure` in a fresh Python process, so that its client peak is this row's alone."""
+    arguments = {"files": [str(f) for f in files], "references": str(references), "workers": workers,
+                 "repeats": repeats, "memory": memory, "chunks": chunks}  # fmt: skip
+    child = subprocess.run([sys.executable, __file__, "--row", json.dumps(arguments)], capture_output=True, text=True)
+    if child.returncode != 0:
+        raise RuntimeError(f"benchmark row failed:\n{child.stderr[-3000:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def _quiet_logs() -> None:
+    import logging
+
+    logging.getLogger("jwstlazy").setLevel(logging.ERROR)
+    logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
 def main() -> None:
@@ -124,11 +119,14 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="2GB", help="per worker (default 2GB)")
     parser.add_argument("--chunks", help="pixel blocks, as jwstlazy run --chunks (default: chosen from memory)")
     parser.add_argument("--out", type=Path, help="keep the simulated program here and reuse it (default: a temporary folder)")
+    parser.add_argument("--row", help=argparse.SUPPRESS)  # internal: one row, in the child process
     args = parser.parse_args()
-    import logging
-
-    logging.getLogger("jwstlazy").setLevel(logging.ERROR)
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    _quiet_logs()
+    if args.row:
+        row = json.loads(args.row)
+        print(json.dumps(measure([Path(f) for f in row["files"]], Path(row["references"]), row["workers"],
+                                 row["repeats"], row["memory"], row["chunks"])))  # fmt: skip
+        return
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.out / f"nircam-{args.pixels}" if args.out else Path(scratch)
         files, references = make_program(folder, max(args.sizes), args.pixels)
@@ -139,7 +137,7 @@ def main() -> None:
         for n in args.sizes:
             single = None
             for workers in args.workers:
-                row = measure(files[:n], references, workers, args.repeats, args.memory_limit, args.chunks)
+                row = measure_in_child(files[:n], references, workers, args.repeats, args.memory_limit, args.chunks)
                 throughput = n / row["seconds"]
                 single = throughput if workers == 1 else single
                 efficiency = f"{throughput / (workers * single):10.2f}" if single else f"{'-':>10}"
