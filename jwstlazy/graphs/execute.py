@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,8 +220,9 @@ def run_program(
                 _remove_temporaries(writes)
                 tasks = list(optimize_writes(writes).values())
                 # fifo_timeout=0: each exposure is its own generation, so its tasks run before later exposures'
-                submitted = execution.client.compute(
-                    tasks, optimize_graph=False, fifo_timeout=0, **placement.next_exposure(workers))
+                where = placement.next_exposure(workers)
+                submitted = execution.client.compute(tasks, optimize_graph=False, fifo_timeout=0, **where)
+                placement.placed(where, submitted)
                 pending.update({future: (target, exposure) for target, future in zip(writes, submitted)})
                 in_flight.append(submitted)
 
@@ -264,21 +266,32 @@ class _ExposurePlacement:
     """Which worker an exposure's tasks should run on, on a cluster with at least as many exposures as workers.
 
     Exposures are independent, so a worker that runs every task of an exposure never waits for another
-    worker's blocks (halos, reference strips) nor sends its own: each exposure goes to the next worker in
-    turn, as a preference (``allow_other_workers``: a lost or busy worker's tasks still run elsewhere).
-    With fewer exposures than workers they are not placed, so their blocks spread over all workers.
+    worker's blocks (halos, reference strips) nor sends its own: each exposure goes to the worker with the fewest
+    unfinished exposures placed on it (ties: the next in turn), as a preference (``allow_other_workers``: a lost
+    or busy worker's tasks still run elsewhere). Strictly in turn, a worker that finished early got no new
+    exposure until its turn came, while another worked through two. With fewer exposures than workers they are
+    not placed, so their blocks spread over all workers.
     """
 
     def __init__(self, exposures: int) -> None:
         self.exposures, self.count = exposures, 0
+        self.unfinished: list[tuple[str, list[Any]]] = []  # (worker, the futures of an exposure placed on it)
 
     def next_exposure(self, workers: list[str]) -> dict[str, Any]:
         """Keyword arguments for ``client.compute`` of the next exposure's tasks, given the current workers."""
         if not workers or self.exposures < len(workers):
             return {}
-        worker = workers[self.count % len(workers)]
+        self.unfinished = [(w, futures) for w, futures in self.unfinished if not all(f.done() for f in futures)]
+        load = Counter(worker for worker, _ in self.unfinished)
+        first = self.count % len(workers)
         self.count += 1
+        worker = min(workers[first:] + workers[:first], key=lambda w: load[w])  # min keeps the first of ties
         return {"workers": [worker], "allow_other_workers": True}
+
+    def placed(self, where: dict[str, Any], futures: list[Any]) -> None:
+        """Note the futures of an exposure submitted with ``where`` (what :meth:`next_exposure` returned)."""
+        if where:
+            self.unfinished.append((where["workers"][0], futures))
 
 
 def _remove_temporaries(targets: Iterable[Path]) -> None:

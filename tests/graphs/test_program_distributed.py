@@ -44,6 +44,24 @@ def test_exposures_go_to_the_workers_in_turn_as_a_preference():
     assert {placement.next_exposure(workers)["workers"][0] for _ in range(3)} == {"tcp://a:1", "tcp://b:1", "tcp://c:1"}
 
 
+def test_an_exposure_goes_to_the_worker_with_fewest_unfinished_ones():
+    from types import SimpleNamespace
+
+    from jwstlazy.graphs.execute import _ExposurePlacement
+
+    placement = _ExposurePlacement(exposures=8)
+    workers = ["tcp://a:1", "tcp://b:1"]
+    exposures = [[SimpleNamespace(finished=False, done=None)] for _ in range(2)]
+    for futures in exposures:
+        for future in futures:
+            future.done = lambda future=future: future.finished
+        placement.placed(placement.next_exposure(workers), futures)  # a, then b
+    exposures[1][0].finished = True  # b's exposure ends first
+    assert placement.next_exposure(workers)["workers"] == ["tcp://b:1"]  # in turn it would be a
+    placement.placed({}, [SimpleNamespace(done=lambda: False)])  # an unplaced submission counts for no worker
+    assert placement.next_exposure(workers)["workers"] == ["tcp://b:1"]  # a: 1 unfinished, b: 0
+
+
 def test_fewer_exposures_than_workers_are_not_placed():
     from jwstlazy.graphs.execute import _ExposurePlacement
 
