@@ -211,7 +211,7 @@ def run_program(
             # plan in it, on the scheduler, so holding them all until the end grew memory with the program
             pending: dict[Any, tuple[Path, Exposure]] = {}
             placement = _ExposurePlacement(len(todo))
-            in_flight: list[list[Any]] = []  # each submitted exposure's futures, until they are done
+            in_flight: list[InFlight] = []  # each submitted exposure's worker (or None) and futures, until done
 
             def submit(exposure: Exposure, writes: dict[Path, Delayed]) -> None:
                 workers = sorted(execution.client.scheduler_info().get("workers", {}))  # they come and go
@@ -220,11 +220,10 @@ def run_program(
                 _remove_temporaries(writes)
                 tasks = list(optimize_writes(writes).values())
                 # fifo_timeout=0: each exposure is its own generation, so its tasks run before later exposures'
-                where = placement.next_exposure(workers)
+                where = placement.next_exposure(workers, in_flight)
                 submitted = execution.client.compute(tasks, optimize_graph=False, fifo_timeout=0, **where)
-                placement.placed(where, submitted)
                 pending.update({future: (target, exposure) for target, future in zip(writes, submitted)})
-                in_flight.append(submitted)
+                in_flight.append(((where.get("workers") or [None])[0], submitted))
 
             graph = build_program(
                 pipeline, todo, output_dir, overwrite=True, chunks=overrides,
@@ -250,15 +249,23 @@ def run_program(
 EXPOSURES_IN_FLIGHT_PER_WORKER = 2
 
 
-def _wait_for_room(in_flight: list[list[Any]], limit: int) -> None:
+#: A submitted exposure: the worker it was placed on (None: not placed) and its write tasks' futures.
+InFlight = tuple[str | None, list[Any]]
+
+
+def _drop_finished(in_flight: list[InFlight]) -> None:
+    in_flight[:] = [(worker, futures) for worker, futures in in_flight if not all(f.done() for f in futures)]
+
+
+def _wait_for_room(in_flight: list[InFlight], limit: int) -> None:
     """Block until fewer than ``limit`` submitted exposures are unfinished (drops finished ones)."""
     from distributed import as_completed
 
     while True:
-        in_flight[:] = [futures for futures in in_flight if not all(future.done() for future in futures)]
+        _drop_finished(in_flight)
         if len(in_flight) < limit:
             return
-        pending = [future for futures in in_flight for future in futures if not future.done()]
+        pending = [future for _, futures in in_flight for future in futures if not future.done()]
         next(iter(as_completed(pending, loop=pending[0].client.loop)))  # the first one to finish
 
 
@@ -275,23 +282,18 @@ class _ExposurePlacement:
 
     def __init__(self, exposures: int) -> None:
         self.exposures, self.count = exposures, 0
-        self.unfinished: list[tuple[str, list[Any]]] = []  # (worker, the futures of an exposure placed on it)
 
-    def next_exposure(self, workers: list[str]) -> dict[str, Any]:
-        """Keyword arguments for ``client.compute`` of the next exposure's tasks, given the current workers."""
+    def next_exposure(self, workers: list[str], in_flight: list[InFlight]) -> dict[str, Any]:
+        """Keyword arguments for ``client.compute`` of the next exposure's tasks, given the current workers and the
+        exposures submitted so far and maybe unfinished (finished ones are dropped from ``in_flight``)."""
         if not workers or self.exposures < len(workers):
             return {}
-        self.unfinished = [(w, futures) for w, futures in self.unfinished if not all(f.done() for f in futures)]
-        load = Counter(worker for worker, _ in self.unfinished)
+        _drop_finished(in_flight)
+        load = Counter(worker for worker, _ in in_flight)
         first = self.count % len(workers)
         self.count += 1
         worker = min(workers[first:] + workers[:first], key=lambda w: load[w])  # min keeps the first of ties
         return {"workers": [worker], "allow_other_workers": True}
-
-    def placed(self, where: dict[str, Any], futures: list[Any]) -> None:
-        """Note the futures of an exposure submitted with ``where`` (what :meth:`next_exposure` returned)."""
-        if where:
-            self.unfinished.append((where["workers"][0], futures))
 
 
 def _remove_temporaries(targets: Iterable[Path]) -> None:

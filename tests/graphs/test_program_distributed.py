@@ -37,11 +37,11 @@ def test_exposures_go_to_the_workers_in_turn_as_a_preference():
 
     placement = _ExposurePlacement(exposures=5)
     workers = ["tcp://a:1", "tcp://b:1"]
-    chosen = [placement.next_exposure(workers) for _ in range(3)]
+    chosen = [placement.next_exposure(workers, []) for _ in range(3)]
     assert [c["workers"] for c in chosen] == [["tcp://a:1"], ["tcp://b:1"], ["tcp://a:1"]]
     assert all(c["allow_other_workers"] for c in chosen)
     workers.append("tcp://c:1")  # a worker joining is used from then on
-    assert {placement.next_exposure(workers)["workers"][0] for _ in range(3)} == {"tcp://a:1", "tcp://b:1", "tcp://c:1"}
+    assert {placement.next_exposure(workers, [])["workers"][0] for _ in range(3)} == {"tcp://a:1", "tcp://b:1", "tcp://c:1"}
 
 
 def test_an_exposure_goes_to_the_worker_with_fewest_unfinished_ones():
@@ -49,23 +49,22 @@ def test_an_exposure_goes_to_the_worker_with_fewest_unfinished_ones():
 
     from jwstlazy.graphs.execute import _ExposurePlacement
 
+    def future(done: bool) -> SimpleNamespace:
+        return SimpleNamespace(done=lambda: done)
+
     placement = _ExposurePlacement(exposures=8)
     workers = ["tcp://a:1", "tcp://b:1"]
-    exposures = [[SimpleNamespace(finished=False, done=None)] for _ in range(2)]
-    for futures in exposures:
-        for future in futures:
-            future.done = lambda future=future: future.finished
-        placement.placed(placement.next_exposure(workers), futures)  # a, then b
-    exposures[1][0].finished = True  # b's exposure ends first
-    assert placement.next_exposure(workers)["workers"] == ["tcp://b:1"]  # in turn it would be a
-    placement.placed({}, [SimpleNamespace(done=lambda: False)])  # an unplaced submission counts for no worker
-    assert placement.next_exposure(workers)["workers"] == ["tcp://b:1"]  # a: 1 unfinished, b: 0
+    assert [placement.next_exposure(workers, [])["workers"] for _ in range(2)] == [["tcp://a:1"], ["tcp://b:1"]]
+    in_flight = [("tcp://a:1", [future(False)]), ("tcp://b:1", [future(True)]), (None, [future(False)])]
+    # b's exposure has ended (dropped), a's has not, the unplaced one counts for no worker: b, though a is in turn
+    assert placement.next_exposure(workers, in_flight)["workers"] == ["tcp://b:1"]
+    assert [worker for worker, _ in in_flight] == ["tcp://a:1", None]
 
 
 def test_fewer_exposures_than_workers_are_not_placed():
     from jwstlazy.graphs.execute import _ExposurePlacement
 
-    assert _ExposurePlacement(exposures=2).next_exposure(["tcp://a:1", "tcp://b:1", "tcp://c:1"]) == {}
+    assert _ExposurePlacement(exposures=2).next_exposure(["tcp://a:1", "tcp://b:1", "tcp://c:1"], []) == {}
 
 
 def test_submission_waits_while_too_many_exposures_are_unfinished():
@@ -80,7 +79,7 @@ def test_submission_waits_while_too_many_exposures_are_unfinished():
         slow = [client.submit(time.sleep, 0.3, pure=False), client.submit(time.sleep, 0.3, pure=False)]
         done = [client.submit(int, 1)]
         done[0].result()
-        in_flight = [done, [slow[0]], [slow[1]]]
+        in_flight = [(None, done), (None, [slow[0]]), (None, [slow[1]])]
         start = time.perf_counter()
         _wait_for_room(in_flight, 2)  # the finished one is dropped; then one of the two slow ones must end
         assert time.perf_counter() - start >= 0.2
