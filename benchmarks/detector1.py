@@ -96,6 +96,20 @@ from jwstlazy.peak_memory import peak_rss_bytes
 uncal, refs = sys.argv[1:3]
 imported_rss = peak_rss_bytes()
 
+def resident_libraries():
+    # resident bytes of each shared library mapped now (file pages count in RSS), largest first
+    import re
+    sizes, library = defaultdict(int), None
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+                path = line.split()[-1]
+                library = path.rsplit("/", 1)[-1] if path.startswith("/") and ".so" in path else None
+            elif line.startswith("Rss:") and library:
+                sizes[library] += int(line.split()[1]) * 1024
+    return sorted(sizes.items(), key=lambda item: -item[1])
+libraries = resident_libraries()
+
 class TaskTimes(Callback):
     def __init__(self):
         super().__init__()
@@ -116,7 +130,7 @@ for run in range(3):  # the first is cold (numba cache loads, lazy imports), the
         walls.append(time.perf_counter() - start)
 top = sorted(times.seconds.items(), key=lambda item: -item[1])[:15]
 print(json.dumps({"walls": walls, "task_seconds": sum(times.seconds.values()), "top": top,
-                  "imported_rss": imported_rss, "peak_rss": peak_rss_bytes()}))
+                  "imported_rss": imported_rss, "peak_rss": peak_rss_bytes(), "libraries": libraries}))
 """
 
 
@@ -127,6 +141,10 @@ def task_profile(uncal: Path, refs: Path) -> None:
     print(f"\ntask profile, {uncal.name} (threads): run wall s (cold, warm, warm): {walls}")
     print(f"RSS after imports {result['imported_rss'] / 1e9:.2f} GB, peak {result['peak_rss'] / 1e9:.2f} GB; "
           f"task seconds in the last run {result['task_seconds']:.2f}")
+    libraries = result["libraries"]
+    largest = ", ".join(f"{name} {size / 1e9:.3f}" for name, size in libraries[:4])
+    print(f"  of the RSS after imports, shared libraries {sum(size for _, size in libraries) / 1e9:.2f} GB; "
+          f"largest (GB): {largest}")
     for name, seconds in result["top"]:
         print(f"  {name[:60]:60s} {seconds:6.3f}")
 
