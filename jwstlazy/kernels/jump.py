@@ -47,7 +47,13 @@ from jwstlazy.datamodels.dqflags import (
     SATURATED,
 )
 from jwstlazy.kernels.sigma_clip import astropy_sigma_clip
-from jwstlazy.kernels.small_median import column_medians, median_of_first, sort_columns
+from jwstlazy.kernels.small_median import (
+    SMALL_MEDIAN,
+    column_medians,
+    median_of_first,
+    sort_columns,
+    transpose_columns,
+)
 
 __all__ = [
     "JumpCandidates", "JumpResult", "detect_jumps", "find_jumps", "flag_neighbors_and_after_jumps",
@@ -397,34 +403,34 @@ def _screen_tile(
         for r in range(n_values):
             for t in range(n):
                 tile_sorted[r, t] = abs(tile_diffs[r, t])
-        sort_columns(tile_sorted, n_values, n)
         if n_values >= 4:
             threshold = rejection_threshold
         else:
             threshold = three_diff_threshold if n_values == 3 else two_diff_threshold
+        long_columns = n_values > SMALL_MEDIAN
+        if long_columns:
+            columns = transpose_columns(tile_sorted, n_values, n)
+        else:
+            columns = np.empty((0, 0), dtype=np.float64)
+            sort_columns(tile_sorted, n_values, n)
         for t in range(n):
-            if n_values < 2:
+            if n_values < 2 or needs_pixel_code[t]:
                 continue
-            if n_values == 2:
-                clipped = tile_sorted[0, t]
-            elif n_values == 3:
-                clipped = tile_sorted[1, t]
-            else:  # all copies of the largest are left out
-                kept = n_values
-                while kept > 0 and tile_sorted[kept - 1, t] == tile_sorted[n_values - 1, t]:
-                    kept -= 1
-                if kept == 0:
-                    continue
-                clipped = tile_sorted[(kept - 1) // 2, t]
-                if kept % 2 == 0:
-                    clipped = (clipped + tile_sorted[kept // 2, t]) / 2.0
+            if long_columns:  # a time series' many differences: selection, not a sort of every column
+                smallest, clipped, largest = _clipped_median_of_values(columns[t])
+            else:
+                smallest = tile_sorted[0, t]
+                largest = tile_sorted[n_values - 1, t]
+                clipped = _clipped_median_of_sorted(tile_sorted, t, n_values)
+            if np.isnan(clipped):
+                continue
             s = np.sqrt(abs(clipped) + read_var[t])
             if s == 0.0:
                 continue
             # |float32(v - median)| is largest at one end of the sorted column
             excess = max(
-                np.float64(abs(np.float32(tile_sorted[0, t] - clipped))),
-                np.float64(abs(np.float32(tile_sorted[n_values - 1, t] - clipped))),
+                np.float64(abs(np.float32(smallest - clipped))),
+                np.float64(abs(np.float32(largest - clipped))),
             )
             if excess / s > threshold:
                 needs_pixel_code[t] = True
@@ -436,6 +442,45 @@ def _screen_tile(
             for i in range(nints):
                 for w in range(neighbor_sources.shape[1]):
                     neighbor_sources[i, w, y, x0 + t] = 0
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _clipped_median_of_sorted(tile_sorted, t, n_values):
+    """stcal's clipped median of column ``t`` of sorted absolute differences (>= 2 values; NaN if
+    every value equals the largest): 2 values: the smaller; 3: the median; more: the median
+    without every copy of the largest."""
+    if n_values == 2:
+        return tile_sorted[0, t]
+    if n_values == 3:
+        return tile_sorted[1, t]
+    kept = n_values
+    while kept > 0 and tile_sorted[kept - 1, t] == tile_sorted[n_values - 1, t]:
+        kept -= 1
+    if kept == 0:
+        return np.nan
+    clipped = tile_sorted[(kept - 1) // 2, t]
+    if kept % 2 == 0:
+        clipped = (clipped + tile_sorted[kept // 2, t]) / 2.0
+    return clipped
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _clipped_median_of_values(values):
+    """(smallest, clipped median, largest) of more than 3 unsorted absolute differences, as
+    :func:`_clipped_median_of_sorted` gives for them sorted, by selection; reorders ``values``."""
+    smallest = np.inf
+    largest = -np.inf
+    for v in values:
+        smallest = min(smallest, v)
+        largest = max(largest, v)
+    kept = 0
+    for v in values:
+        if v != largest:
+            values[kept] = v
+            kept += 1
+    if kept == 0:
+        return smallest, np.nan, largest
+    return smallest, median_of_first(values, kept), largest
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")

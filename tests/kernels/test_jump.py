@@ -184,6 +184,8 @@ REFERENCE_CASES = [
     dict(nints=1, ngroups=4, seed=1),  # iterative, 5-sigma threshold for 3 differences
     dict(nints=1, ngroups=3, seed=2),  # iterative, 6-sigma threshold for 2 differences
     dict(nints=3, ngroups=5, seed=3),  # iterative across integrations
+    dict(nints=8, ngroups=8, seed=10),  # iterative, 56 differences: screening by selection
+    dict(nints=6, ngroups=12, seed=11),  # single pass, 66 differences: the long-column median
     dict(nints=1, ngroups=14, seed=4),  # single pass (13 differences)
     dict(nints=2, ngroups=12, seed=5, dn1=200, n1=2, dn2=1000, n2=4),  # after-jump flagging
     dict(nints=1, ngroups=10, seed=6, flag_4_neighbors=False),
@@ -434,7 +436,9 @@ CROSSCHECK_CASES = [
     dict(nints=1, ngroups=3),
     dict(nints=3, ngroups=4),
     dict(nints=1, ngroups=15),
-    dict(nints=3, ngroups=10),  # 27 differences: the sorting fallback of the vectorised screening
+    dict(nints=3, ngroups=10),  # 27 differences: screening by selection (more than SMALL_MEDIAN values)
+    dict(nints=8, ngroups=8),  # 56 differences, iterative: screening by selection
+    dict(nints=6, ngroups=12),  # 66 differences, single pass: the long-column median
     dict(
         nints=2,
         ngroups=12,
