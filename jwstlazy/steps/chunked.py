@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import dask.array as da
+import dask.local
+import dask.threaded
 import numpy as np
 from dask.base import tokenize
 from dask.delayed import Delayed
@@ -278,7 +280,8 @@ def detached_reduction(
 
 
 def _call_on_computed(function, whole: _LazyArray, kwargs: dict) -> tuple[np.ndarray, ...]:
-    return function(np.asarray(whole.array.compute(scheduler="sync")), **kwargs)
+    # Schedulers are passed as functions: named by a string, dask imports distributed to look for a client.
+    return function(np.asarray(whole.array.compute(scheduler=dask.local.get_sync)), **kwargs)
 
 
 @dataclass(frozen=True)
@@ -295,5 +298,5 @@ def _all_over_pixels_from_witness(witness: np.ndarray, whole: _LazyArray) -> tup
     """Task body of :func:`all_over_pixels`: the witness block decides unless it is all True somewhere."""
     answer = np.all(witness, axis=(-2, -1))
     if answer.any():  # rare: reduce the whole mask (local threads, also inside a distributed worker)
-        answer = np.asarray(da.all(whole.array, axis=(-2, -1)).compute(scheduler="threads"))
+        answer = np.asarray(da.all(whole.array, axis=(-2, -1)).compute(scheduler=dask.threaded.get))
     return (answer,)

@@ -114,3 +114,36 @@ def test_distributed_client_keeps_no_sent_graphs():
         assert client.compute(dask.delayed(sum)([1, 2, 3])).result() == 6
         assert len(client.scheduler_comm.recent_message_log) == 0
     assert dask.config.get("distributed.admin.low-level-log-length") == 1000  # the setting ends with the run
+
+
+_LOCAL_RUN = r"""
+import sys
+from pathlib import Path
+from jwstlazy.datamodels import write_fits
+from jwstlazy.graphs.detector1 import Detector1Pipeline
+from jwstlazy.references import ReferenceFinder
+from jwstlazy.simulate import ExposureConfig, simulate_exposure, write_reference_files
+
+folder = Path(sys.argv[1])
+write_reference_files("NRCA1", folder / "references", subarray="SUB160")
+dataset, _ = simulate_exposure(ExposureConfig(detector="NRCA1", subarray="SUB160", ngroups=4, seed=1))
+uncal = folder / "jw01234001001_01101_00001_nrca1_uncal.fits"
+write_fits(dataset, uncal)
+assert "distributed" not in sys.modules, "simulating imported distributed"
+Detector1Pipeline(references=ReferenceFinder(directories=[folder / "references"])).run(
+    [uncal], output_dir=folder / "out", scheduler=sys.argv[2], progress=False)
+assert (folder / "out" / "jw01234001001_01101_00001_nrca1_rate.fits").exists()
+print("distributed imported" if "distributed" in sys.modules else "distributed not imported")
+"""
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "sync"])
+def test_local_runs_do_not_import_distributed(tmp_path, scheduler):
+    """A scheduler named by a string makes dask import distributed (~0.2 s) to look for a client; local runs
+    name theirs by function, so a laptop run never pays for distributed."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", _LOCAL_RUN, str(tmp_path), scheduler], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("distributed not imported")
