@@ -39,7 +39,7 @@ from jwstlazy.graphs.naming import product_path, temporary_files_for
 from jwstlazy.graphs.optimize import optimize_writes
 from jwstlazy.graphs.product_writes import write_task
 from jwstlazy.graphs.program import Exposure, exposures_from_inputs
-from jwstlazy.graphs.progress import cluster_progress, describe, progress_bar
+from jwstlazy.graphs.progress import ExposureTally, describe, exposure_progress, progress_bar
 from jwstlazy.graphs.schedulers import Execution, parse_memory_limit, parse_scheduler, scheduler_context
 
 if TYPE_CHECKING:
@@ -205,42 +205,53 @@ def run_program(
     todo, skipped = plan_program(pipeline, exposures, output_dir, overwrite)
     result = ProgramResult(skipped=skipped)
     if todo:
+        label = describe(pipeline.name, len(todo)) if progress else None
+        sizing = {"chunks": overrides}
         with scheduler_context(spec, limit) as execution:
-            # on a cluster each exposure's writes are submitted once built; their futures wait here (future ->
-            # (product, exposure)) until recorded and released: a future held keeps its task, and the product's
-            # plan in it, on the scheduler, so holding them all until the end grew memory with the program
-            pending: dict[Any, tuple[Path, Exposure]] = {}
-            placement = _ExposurePlacement(len(todo))
-            in_flight: list[InFlight] = []  # each submitted exposure's worker (or None) and futures, until done
-
-            def submit(exposure: Exposure, writes: dict[Path, Delayed]) -> None:
-                workers = sorted(execution.client.scheduler_info().get("workers", {}))  # they come and go
-                _wait_for_room(in_flight, EXPOSURES_IN_FLIGHT_PER_WORKER * max(1, len(workers)))
-                _record_finished(pending, result)
-                _remove_temporaries(writes)
-                tasks = list(optimize_writes(writes).values())
-                # fifo_timeout=0: each exposure is its own generation, so its tasks run before later exposures'
-                where = placement.next_exposure(workers, in_flight)
-                submitted = execution.client.compute(tasks, optimize_graph=False, fifo_timeout=0, **where)
-                pending.update({future: (target, exposure) for target, future in zip(writes, submitted)})
-                in_flight.append(((where.get("workers") or [None])[0], submitted))
-
-            graph = build_program(
-                pipeline, todo, output_dir, overwrite=True, chunks=overrides,
-                memory_limit=execution.memory_limit, threads_per_worker=execution.threads_per_worker,
-                submit=submit if execution.client is not None else None,
-            )
-            result.failed.update(graph.failed)
-            label = describe(pipeline.name, len(todo)) if progress else None
-            if execution.client is not None:
-                _gather_on_client(pending, execution, result, label)
-            else:
+            sizing.update(memory_limit=execution.memory_limit, threads_per_worker=execution.threads_per_worker)
+            if execution.client is None:
+                graph = build_program(pipeline, todo, output_dir, overwrite=True, **sizing)
+                result.failed.update(graph.failed)
                 _remove_temporaries(graph.writes)
                 _compute_locally(graph, execution, result, label)
+            else:
+                graph = _run_on_cluster(pipeline, todo, output_dir, sizing, execution, result, label)
             _remove_temporaries(graph.sources)  # every product target, submitted or not
     if result.failed:
         raise ProgramFailed(result)
     return result
+
+
+def _run_on_cluster(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, sizing: dict[str, Any],
+                    execution: Execution, result: ProgramResult, progress: str | None) -> ProgramGraph:  # fmt: skip
+    """Build each exposure's graph and submit its writes as soon as it is built, a few per worker at a time;
+    record each product as it lands. ``progress``: the label of a bar of exposures finished, or None."""
+    # each exposure's writes are submitted once built; their futures wait here (future -> (product, exposure))
+    # until recorded and released: a future held keeps its task, and the product's plan in it, on the
+    # scheduler, so holding them all until the end grew memory with the program
+    pending: dict[Any, tuple[Path, Exposure]] = {}
+    placement = _ExposurePlacement(len(todo))
+    in_flight: list[InFlight] = []  # each submitted exposure's worker (or None) and futures, until done
+    with exposure_progress(len(todo), enabled=progress is not None, description=progress or "") as tally:
+
+        def submit(exposure: Exposure, writes: dict[Path, Delayed]) -> None:
+            workers = sorted(execution.client.scheduler_info().get("workers", {}))  # they come and go
+            _wait_for_room(in_flight, EXPOSURES_IN_FLIGHT_PER_WORKER * max(1, len(workers)))
+            _record_finished(pending, result, tally)
+            _remove_temporaries(writes)
+            tasks = list(optimize_writes(writes).values())
+            # fifo_timeout=0: each exposure is its own generation, so its tasks run before later exposures'
+            where = placement.next_exposure(workers, in_flight)
+            submitted = execution.client.compute(tasks, optimize_graph=False, fifo_timeout=0, **where)
+            pending.update({future: (target, exposure) for target, future in zip(writes, submitted)})
+            in_flight.append(((where.get("workers") or [None])[0], submitted))
+            tally.submitted(exposure.path, len(submitted))
+
+        graph = build_program(pipeline, todo, output_dir, overwrite=True, submit=submit, **sizing)
+        result.failed.update(graph.failed)
+        tally.finished_unsubmitted(len(graph.failed))  # exposures whose graph could not be built
+        _gather_on_client(pending, execution, result, tally)
+    return graph
 
 
 #: Exposures submitted to a cluster and not yet written, per worker. A worker given every exposure at once
@@ -313,28 +324,27 @@ def _record(result: ProgramResult, source: Exposure, target: Path, error: BaseEx
         log.error("%s failed: %s", source.name, describe_error(error))
 
 
-def _record_finished(pending: dict[Any, tuple[Path, Exposure]], result: ProgramResult) -> None:
+def _record_finished(pending: dict[Any, tuple[Path, Exposure]], result: ProgramResult, tally: ExposureTally) -> None:
     """Record each finished future of ``pending`` (future -> (product, exposure)), release it and forget it."""
     for future in [future for future in pending if future.done()]:
-        _record_future(pending.pop(future), future, result)
+        _record_future(pending.pop(future), future, result, tally)
 
 
-def _record_future(product: tuple[Path, Exposure], future: Any, result: ProgramResult) -> None:
+def _record_future(product: tuple[Path, Exposure], future: Any, result: ProgramResult, tally: ExposureTally) -> None:
     target, exposure = product
     _record(result, exposure, target, future.exception() if future.status == "error" else None)
     future.release()
+    tally.product_finished(exposure.path)
 
 
 def _gather_on_client(pending: dict[Any, tuple[Path, Exposure]], execution: Execution, result: ProgramResult,
-                      progress: str | None) -> None:  # fmt: skip
+                      tally: ExposureTally) -> None:  # fmt: skip
     """Wait for the write tasks still ``pending`` (future -> (product, exposure)); each product succeeds or fails
-    on its own. ``progress``: the progress bar's label, or None for no bar."""
+    on its own."""
     from distributed import as_completed
 
-    futures = list(pending)
-    with cluster_progress(futures, execution.client, enabled=progress is not None, description=progress or ""):
-        for future in as_completed(futures, loop=execution.client.loop):
-            _record_future(pending.pop(future), future, result)
+    for future in as_completed(list(pending), loop=execution.client.loop):
+        _record_future(pending.pop(future), future, result, tally)
 
 
 class _WriteLogger(Callback):

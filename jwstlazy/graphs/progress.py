@@ -3,27 +3,24 @@
 Local schedulers (sync, threads, processes): a ``tqdm`` bar of tasks done / total with an ETA, fed by dask
 callbacks; a text bar on stderr in a terminal and a ``tqdm.notebook`` widget in a Jupyter kernel, or the text
 bar in the notebook's output when ipywidgets (the ``notebook`` extra) is not installed. dask.distributed
-clusters: ``distributed.progress``, a text bar that blocks until the end in a terminal and a widget in
-Jupyter, plus the dashboard link logged when the cluster starts. Bars are labelled with what runs, e.g.
-``detector1: 8 exposures``.
+clusters: a bar of exposures finished / total with an ETA over the whole run (exposures are submitted as
+their graphs are built, so the run's task total is never known at once), the same text bar or widget, plus
+the dashboard link logged when the cluster starts for task-level detail. Bars are labelled with what runs,
+e.g. ``detector1: 8 exposures``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 import sys
-import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = "jwstlazy"
-#: How long the distributed widget may take to connect to the scheduler, and to draw its last state.
-WIDGET_WAIT_S = 10.0
 
 
 def describe(pipeline_name: str, exposures: int) -> str:
@@ -69,49 +66,49 @@ def progress_bar(enabled: bool = True, description: str = DESCRIPTION) -> Iterat
         yield
 
 
+class ExposureTally:
+    """Counts a cluster run's exposures as their products land, advancing ``bar`` (None: no bar) by one
+    exposure when the last of its products is recorded (written or failed)."""
+
+    def __init__(self, bar: Any = None) -> None:
+        self.bar = bar
+        self.unfinished: Counter[Any] = Counter()  # exposure -> products submitted and not yet recorded
+
+    def submitted(self, exposure: Any, products: int) -> None:
+        """``products`` write tasks of ``exposure`` were submitted."""
+        self.unfinished[exposure] += products
+
+    def product_finished(self, exposure: Any) -> None:
+        """One product of ``exposure`` was recorded."""
+        self.unfinished[exposure] -= 1
+        if self.unfinished[exposure] <= 0:
+            del self.unfinished[exposure]
+            self.finished_unsubmitted(1)
+
+    def finished_unsubmitted(self, exposures: int) -> None:
+        """``exposures`` are finished without products submitted (their graphs could not be built)."""
+        if self.bar is not None and exposures:
+            self.bar.update(exposures)
+
+
 @contextlib.contextmanager
-def cluster_progress(
-    futures: Sequence[Any], client: Any, enabled: bool = True, description: str = DESCRIPTION
-) -> Iterator[None]:
-    """Show ``distributed.progress`` of ``futures`` on ``client``'s scheduler while the block collects them.
+def exposure_progress(total: int, enabled: bool = True, description: str = DESCRIPTION) -> Iterator[ExposureTally]:
+    """A bar of exposures finished out of ``total`` for a run on a dask.distributed cluster, from its first
+    submission to its last product, with an ETA; a widget in Jupyter. Task-level detail is on the dashboard.
 
-    In a terminal: the text bar, which blocks until they are done, on entering. In Jupyter: its widget,
-    labelled ``description``, displayed at once and fed from the client's event loop (the kernel's own
-    loop is blocked while the block waits for the futures); on leaving, the widget's last state is drawn
-    before the cluster may close.
+    (``distributed.progress`` follows a fixed set of futures: started after every exposure had been
+    submitted, it missed the exposures written before, and its terminal form blocks until the end.)
     """
-    if not enabled or not futures:
-        yield
+    if not enabled:
+        yield ExposureTally()
         return
-    from distributed import progress
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
-    address = client.scheduler.address
-    if not widgets_wanted():
-        progress(futures, notebook=False, multi=False, scheduler=address)
-        yield
-        return
-    from IPython.display import display
-    from ipywidgets import HTML
-
-    bar = progress(futures, notebook=True, multi=False, scheduler=address)  # returned, not yet shown
-    bar.widget.children = (HTML(f"<b>{html.escape(description)}</b>"), *bar.widget.children)
-    display(bar.widget)
-    finished = threading.Event()
-
-    async def listen() -> None:
-        try:
-            await bar.listen()
-        except Exception:  # a progress bar must never fail the program
-            log.debug("progress widget stopped", exc_info=True)
-        finally:
-            finished.set()
-
-    client.loop.add_callback(listen)
-    deadline = time.monotonic() + WIDGET_WAIT_S
-    while getattr(bar, "status", None) is None and not finished.is_set() and time.monotonic() < deadline:
-        time.sleep(0.02)  # until the scheduler tracks the futures: the block may release them once done
-    yield
-    finished.wait(WIDGET_WAIT_S)  # not after an error or an interrupt: those leave at once
+    bar_class = tqdm_class()
+    with logging_redirect_tqdm(tqdm_class=bar_class), bar_class(
+        total=total, desc=description, file=sys.stderr, unit="exposure", mininterval=0.5
+    ) as bar:  # log lines are printed above the bar instead of through it
+        yield ExposureTally(bar)
 
 
 def _has_ipywidgets() -> bool:

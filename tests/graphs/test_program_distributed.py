@@ -15,12 +15,17 @@ def _assert_identical_products(written, other_folder):
             assert ours[name].values.tobytes() == theirs[name].values.tobytes(), f"{path.name} {name}"
 
 
-def test_six_exposures_on_local_2_are_byte_identical_to_sync(toy_exposures, tmp_path):
-    common = {"progress": False, "memory_limit": "1GB", "chunks": "y=16"}
-    sync = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "sync", scheduler="sync", **common)
+def test_six_exposures_on_local_2_are_byte_identical_to_sync(toy_exposures, tmp_path, capsys):
+    common = {"memory_limit": "1GB", "chunks": "y=16"}
+    sync = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "sync", scheduler="sync", progress=False, **common)
+    capsys.readouterr()
     cluster = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "local", scheduler="local:2", **common)
     assert len(sync.written) == len(cluster.written) == 12
     _assert_identical_products(sync.written, tmp_path / "local")
+    # the bar counts exposures over the whole run: it starts at 0 of 6 before the first one is submitted
+    shown = capsys.readouterr().err
+    assert "toy: 6 exposures:   0%" in shown and "0/6" in shown
+    assert "toy: 6 exposures: 100%" in shown and "6/6" in shown and "exposure" in shown
 
 
 def test_detector1_program_on_local_2_is_byte_identical_to_sync(simulated_program, tmp_path):
