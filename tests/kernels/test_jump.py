@@ -9,7 +9,7 @@ import pytest
 
 from jwstlazy.datamodels import dqflags
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET, NO_GAIN_VALUE, SATURATED
-from jwstlazy.kernels.jump import detect_jumps, fully_flagged_groups
+from jwstlazy.kernels.jump import detect_jumps, find_jumps, fully_flagged_groups
 
 UNUSABLE = DO_NOT_USE | SATURATED
 
@@ -150,8 +150,9 @@ def reference_detect_jumps(
     return out, pdq, primary
 
 
-def random_ramps(nints=1, ngroups=10, ny=12, nx=14, seed=0, cr_fraction=0.02):
-    """Realistic ramps (DN) with cosmic rays, saturation, DO_NOT_USE and prior jump flags."""
+def random_ramps(nints=1, ngroups=10, ny=12, nx=14, seed=0, cr_fraction=0.02, flagged=True):
+    """Realistic ramps (DN) with cosmic rays, saturation, DO_NOT_USE and prior jump flags (``flagged=False``:
+    none of these flags and no bad gain or read noise: most pixels of a long series are then clean)."""
     rng = np.random.default_rng(seed)
     rate = np.where(rng.random((ny, nx)) < 0.3, rng.uniform(-2, 5, (ny, nx)), 10 ** rng.uniform(0, 3.5, (ny, nx)))
     gain = rng.uniform(1.5, 2.5, (ny, nx)).astype(np.float32)
@@ -164,6 +165,8 @@ def random_ramps(nints=1, ngroups=10, ny=12, nx=14, seed=0, cr_fraction=0.02):
     hits[:, 0] = False
     data += np.cumsum(hits * 10 ** rng.uniform(1, 3.5, shape), axis=1)
     gdq = np.zeros(shape, np.uint8)
+    if not flagged:
+        return data.astype(np.float32), gdq, np.zeros((ny, nx), np.uint32), gain, rn
     saturating = rng.random((nints, ny, nx)) < 0.05
     first_saturated = rng.integers(0, ngroups, (nints, ny, nx))
     gdq[saturating[:, None] & (g >= first_saturated[:, None])] |= SATURATED
@@ -192,13 +195,17 @@ REFERENCE_CASES = [
     dict(nints=2, ngroups=6, seed=7, nframes=4),
     dict(nints=104, ngroups=3, ny=6, nx=7, seed=8),  # sigma clipping across integrations
     dict(nints=2, ngroups=55, ny=6, nx=7, seed=9, only_use_ints=False, min_sigclip=100),
+    # clean pixels, most of them screened together, with clipping across integrations and over all differences
+    dict(nints=104, ngroups=4, ny=4, nx=140, seed=13, cr_fraction=0.0005, flagged=False),
+    dict(nints=2, ngroups=60, ny=4, nx=140, seed=14, cr_fraction=0.0005, flagged=False, only_use_ints=False,
+         min_sigclip=100),
 ]
 
 
 @pytest.mark.parametrize("case", REFERENCE_CASES, ids=lambda c: "-".join(f"{k}{v}" for k, v in c.items()))
 def test_matches_reference_on_random_ramps(case):
     case = dict(case)
-    shape = {k: case.pop(k) for k in ("nints", "ngroups", "ny", "nx", "seed") if k in case}
+    shape = {k: case.pop(k) for k in ("nints", "ngroups", "ny", "nx", "seed", "cr_fraction", "flagged") if k in case}
     data, gdq, pdq, gain, rn = random_ramps(**shape)
     nframes = case.pop("nframes", 1)
     ours = detect_jumps(
@@ -448,6 +455,7 @@ CROSSCHECK_CASES = [
         after_jump_flag_n2=4,
     ),
     dict(nints=120, ngroups=3, ny=12, nx=14),
+    dict(nints=120, ngroups=4, ny=4, flagged=False),  # mostly clean pixels: the screening of sigma clipping
     dict(nints=2, ngroups=60, ny=12, nx=14, only_use_ints=False),
     dict(nints=2, ngroups=6, nframes=4),
 ]
@@ -461,7 +469,8 @@ def test_agrees_with_stcal(case):
     nints, ngroups = settings.pop("nints"), settings.pop("ngroups")
     # 300 columns: several 128-pixel tiles of the vectorised screening, and a partial one
     ny, nx, nframes = settings.pop("ny", 8), settings.pop("nx", 300), settings.pop("nframes", 1)
-    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, ny, nx, seed=100 + nints * ngroups)
+    flags = {"flagged": False, "cr_fraction": 0.0005} if not settings.pop("flagged", True) else {}
+    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, ny, nx, seed=100 + nints * ngroups, **flags)
     ours = detect_jumps(data, gdq, pdq, gain, rn, nframes=nframes, **settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -471,3 +480,19 @@ def test_agrees_with_stcal(case):
     np.testing.assert_array_equal(ours.pixeldq, pixeldq)
     assert ours.primary_jumps.sum() == n_primary
     assert np.count_nonzero(groupdq & JUMP_DET & ~gdq) > 0
+
+
+@pytest.mark.parametrize("only_use_ints", [True, False])
+def test_sigma_clipping_without_clean_pixel_medians_flags_the_same(only_use_ints):
+    """Medians of pixels found clean are skipped (pass 2 needs them only for after-jump flags): same flags."""
+    nints, ngroups = (110, 4) if only_use_ints else (2, 60)
+    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, ny=9, nx=140, seed=12, cr_fraction=0.0005, flagged=False)
+    settings = dict(nframes=1, only_use_ints=only_use_ints, minimum_sigclip_groups=100)
+    full = find_jumps(data, gdq, pdq, gain, rn, **settings)
+    lean = find_jumps(data, gdq, pdq, gain, rn, clean_pixel_medians=False, **settings)
+    for name in ("groupdq", "pixeldq", "primary_jumps", "neighbor_sources"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
+    skipped = np.isnan(lean.median_diffs) & ~np.isnan(full.median_diffs)
+    assert skipped.any() and not (full.primary_jumps[skipped] > 0).any()
+    kept = ~skipped
+    np.testing.assert_array_equal(lean.median_diffs[kept], full.median_diffs[kept])

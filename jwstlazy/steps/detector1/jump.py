@@ -101,6 +101,8 @@ class JumpStep(Step):
             after_jump_flag_dn2=p.after_jump_flag_dn2,
             after_jump_flag_n2=int(p.after_jump_flag_time2 // tgroup),
         )
+        # pass 2 reads a pixel's median difference only to flag groups after its jumps
+        options["clean_pixel_medians"] = after_jump["after_jump_flag_n1"] > 0 or after_jump["after_jump_flag_n2"] > 0
         # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast
         (gain_median,) = detached_reduction(_nan_median, [((), np.float64)], gain)
         gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:], chunks=sci.chunks[-2:])
