@@ -339,21 +339,23 @@ def _detect_chunk(
         tile_sorted = np.empty((n_values, TILE), dtype=np.float64)
         tile_values = np.empty((4, TILE), dtype=np.float64)
         needs_pixel_code = np.ones(TILE, dtype=np.bool_)
+        clean_columns = np.zeros((max(ngroups - 1, 1), TILE), dtype=np.bool_)  # see _screen_sigma_clip_group
+        no_clean_columns = np.zeros((max(ngroups - 1, 1), 1), dtype=np.bool_)
         for x0 in range(0, nx, TILE):
             n = min(TILE, nx - x0)
             if screen:
                 _screen_tile(
                     data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold,
                     three_diff_threshold, two_diff_threshold, clean_pixel_medians, y, x0, n, tile_diffs, tile_sorted,
-                    tile_values, needs_pixel_code, neighbor_sources, median_diffs, primary_jumps,
+                    tile_values, needs_pixel_code, clean_columns, neighbor_sources, median_diffs, primary_jumps,
                 )  # fmt: skip
             for t in range(n):
                 if not (screen and not needs_pixel_code[t]):
                     _detect_pixel(
                         data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold,
                         three_diff_threshold, two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x0 + t,
-                        diffs, flags, input_flags, work, work2, new_groupdq, neighbor_sources, median_diffs,
-                        primary_jumps,
+                        diffs, flags, input_flags, work, work2, clean_columns[:, t] if screen else no_clean_columns[:, 0],
+                        new_groupdq, neighbor_sources, median_diffs, primary_jumps,
                     )  # fmt: skip
 
 
@@ -361,18 +363,20 @@ def _detect_chunk(
 def _screen_tile(
     data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
     two_diff_threshold, clean_pixel_medians, y, x0, n, tile_diffs, tile_sorted, tile_values, needs_pixel_code,
-    neighbor_sources, median_diffs, primary_jumps,
+    clean_columns, neighbor_sources, median_diffs, primary_jumps,
 ):  # fmt: skip
     """First search of the unflagged pixels of a tile, all at once; finish those without a jump.
 
     Computes what the per-pixel code computes first (median and sigma; the first iteration's
     clipped median, the single-pass ratios, or the first sigma-clipping bounds) from columns of
     differences, and clears ``needs_pixel_code[t]`` for unflagged pixels with finite data where no
-    jump is found.
+    jump is found. ``clean_columns[k, t]``: in the sigma-clipping regime across integrations, difference k
+    of pixel t has no flagged group and loses no value to clipping (the per-pixel code skips it).
     """
     nints, ngroups = data.shape[:2]
     ndiffs = ngroups - 1
     n_values = nints * ndiffs
+    clean_columns[:, :] = False
     for t in range(n):
         needs_pixel_code[t] = False
     for i in range(nints):  # branch-free loops over the tile, which the compiler vectorises
@@ -410,12 +414,34 @@ def _screen_tile(
             for t in range(n):
                 if abs(tile_diffs[r, t] - median[t]) / sigma[t] > rejection_threshold:
                     needs_pixel_code[t] = True
-    elif regime == REGIME_SIGMA_CLIP:
-        for k in range(ndiffs if only_use_ints else 1):
-            _screen_sigma_clip_group(
-                tile_diffs, k if only_use_ints else 0, ndiffs if only_use_ints else 1,
-                nints if only_use_ints else n_values, n, rejection_threshold, needs_pixel_code,
-            )  # fmt: skip
+    elif regime == REGIME_SIGMA_CLIP and only_use_ints:
+        usable = clean_columns  # first: difference k of pixel t has no flagged group and finite values
+        usable[:, :n] = True
+        for i in range(nints):
+            for g in range(ngroups):
+                flags = groupdq[i, g, y, x0 : x0 + n]
+                for t in range(n):
+                    flagged = flags[t] != 0
+                    if g > 0:
+                        usable[g - 1, t] &= not flagged
+                    if g < ndiffs:
+                        usable[g, t] &= not flagged
+            for k in range(ndiffs):
+                row = tile_diffs[i * ndiffs + k]
+                for t in range(n):
+                    usable[k, t] &= np.isfinite(row[t])
+        for k in range(ndiffs):
+            _screen_sigma_clip_group(tile_diffs, k, ndiffs, nints, n, rejection_threshold, usable[k])
+        for k in range(ndiffs):  # now: usable and nothing clipped
+            for t in range(n):
+                needs_pixel_code[t] |= not clean_columns[k, t]
+    elif regime == REGIME_SIGMA_CLIP:  # all of a pixel's differences clipped together
+        clean = np.empty(n, dtype=np.bool_)
+        for t in range(n):
+            clean[t] = not needs_pixel_code[t]
+        _screen_sigma_clip_group(tile_diffs, 0, 1, n_values, n, rejection_threshold, clean)
+        for t in range(n):
+            needs_pixel_code[t] |= not clean[t]
     else:
         for r in range(n_values):
             for t in range(n):
@@ -462,14 +488,17 @@ def _screen_tile(
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
-def _screen_sigma_clip_group(tile_diffs, first, step, count, n, sigma, needs_pixel_code):
-    """Set ``needs_pixel_code[t]`` where the first iteration of :func:`astropy_sigma_clip` would remove
-    one of the ``count`` differences in rows ``first, first + step, ...`` of column ``t`` (finite values).
+def _screen_sigma_clip_group(tile_diffs, first, step, count, n, sigma, clean):
+    """Clear ``clean[t]`` where the first iteration of :func:`astropy_sigma_clip` would remove one of the
+    ``count`` differences in rows ``first, first + step, ...`` of column ``t``; columns with ``clean[t]``
+    False on entry (flagged or non-finite values) are left as they are.
 
     If it removes none, clipping stops there and flags nothing. Mean and std are summed in the order the
-    per-pixel code sums them (same bits). The median ``c`` is at most one std from the mean, so values
-    within ``(sigma - 1)`` std of the mean are inside ``c -/+ sigma * std`` without computing ``c``; only
-    columns with a value beyond that (a quarter of 100 Gaussian values at 4 sigma) select their median.
+    per-pixel code sums them (same bits). Nothing is removed when the median ``c`` lies in
+    ``[max - sigma std, min + sigma std]``; counting the values below and above those limits (less a margin
+    far above rounding) decides that without the median: ``c >= L`` when at most ``(count - 1) // 2``
+    values are below ``L``, and ``c <= U`` when at most as many are above ``U``. Only columns where the
+    counts do not decide (a value near or beyond the bounds) select their median and test the exact bounds.
     """
     mean = np.zeros(n)
     spread = np.zeros(n)
@@ -488,22 +517,32 @@ def _screen_sigma_clip_group(tile_diffs, first, step, count, n, sigma, needs_pix
             spread[t] += (v - mean[t]) * (v - mean[t])
             smallest[t] = min(smallest[t], v)
             largest[t] = max(largest[t], v)
+    std = np.empty(n)
+    lower = np.empty(n)  # the median must be at least this ...
+    upper = np.empty(n)  # ... and at most this
+    for t in range(n):
+        std[t] = np.sqrt(spread[t] / count)
+        scale = max(abs(mean[t]), abs(smallest[t]), abs(largest[t]))
+        margin = 1e-9 * std[t] + 1e-12 * scale
+        lower[t] = largest[t] - sigma * std[t] + margin
+        upper[t] = smallest[t] + sigma * std[t] - margin
+    below = np.zeros(n, dtype=np.int64)
+    above = np.zeros(n, dtype=np.int64)
+    for j in range(count):
+        row = tile_diffs[first + j * step]
+        for t in range(n):
+            below[t] += row[t] < lower[t]
+            above[t] += row[t] > upper[t]
+    middle = (count - 1) // 2
     column = np.empty(count)
     for t in range(n):
-        if needs_pixel_code[t]:
-            continue
-        std = np.sqrt(spread[t] / count)
-        scale = max(abs(mean[t]), abs(smallest[t]), abs(largest[t]))
-        safe = (sigma - 1.0) * std - 1e-9 * std - 1e-12 * scale  # margin far above the rounding of sums
-        if largest[t] - mean[t] <= safe and mean[t] - smallest[t] <= safe:
+        if not clean[t] or (below[t] <= middle and above[t] <= middle):
             continue
         for j in range(count):
             column[j] = tile_diffs[first + j * step, t]
         centre = median_of_first(column, count)
-        low = centre - sigma * std
-        high = centre + sigma * std
-        if smallest[t] < low or largest[t] > high:
-            needs_pixel_code[t] = True
+        if smallest[t] < centre - sigma * std[t] or largest[t] > centre + sigma * std[t]:
+            clean[t] = False
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -549,9 +588,10 @@ def _clipped_median_of_values(values):
 def _detect_pixel(
     data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
     two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x, diffs, flags, input_flags, work, work2,
-    new_groupdq, neighbor_sources, median_diffs, primary_jumps,
+    clean_columns, new_groupdq, neighbor_sources, median_diffs, primary_jumps,
 ):  # fmt: skip
-    """Two-point detection of one pixel (any flags, any regime)."""
+    """Two-point detection of one pixel (any flags, any regime). ``clean_columns[k]``: difference k is known
+    to lose nothing to sigma clipping across integrations (its clipping is skipped)."""
     nints, ngroups = data.shape[:2]
     ndiffs = ngroups - 1
     pixel_gain = gain[y, x]
@@ -585,7 +625,9 @@ def _detect_pixel(
                 if np.isfinite(d) and abs(d - median) / sigma > rejection_threshold:
                     flags[i, k + 1] |= JUMP_DET
     elif regime == REGIME_SIGMA_CLIP:
-        _flag_by_sigma_clipping(diffs, input_flags, rejection_threshold, only_use_ints, flags, work, work2)
+        _flag_by_sigma_clipping(
+            diffs, input_flags, rejection_threshold, only_use_ints, clean_columns, flags, work, work2
+        )
 
     n_jumps = 0
     for i in range(nints):
@@ -697,20 +739,21 @@ def _clipped_median(absolute, n_usable, work):
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
-def _flag_by_sigma_clipping(diffs, flags, threshold, only_use_ints, out, work, work2):
+def _flag_by_sigma_clipping(diffs, flags, threshold, only_use_ints, clean_columns, out, work, work2):
     """Flag differences rejected by astropy's sigma clipping (median centre, std, 5 iterations).
 
-    ``only_use_ints``: each difference index is clipped across integrations; otherwise all of
-    the pixel's differences together. Groups SATURATED or DO_NOT_USE are never flagged.
+    ``only_use_ints``: each difference index is clipped across integrations, except those marked in
+    ``clean_columns`` (which would lose nothing); otherwise all of the pixel's differences together.
+    Groups SATURATED or DO_NOT_USE are never flagged.
     """
     nints, ndiffs = diffs.shape
     for column in range(ndiffs if only_use_ints else 1):
+        if only_use_ints and clean_columns[column]:
+            continue
         selected = column if only_use_ints else -1
         low, high = _sigma_clip_bounds(diffs, selected, threshold, work, work2)
         for i in range(nints):
-            for k in range(ndiffs):
-                if selected >= 0 and k != selected:
-                    continue
+            for k in range(column if only_use_ints else 0, column + 1 if only_use_ints else ndiffs):
                 d = diffs[i, k]
                 if np.isfinite(d) and (d < low or d > high) and flags[i, k + 1] & UNUSABLE == 0:
                     out[i, k + 1] |= JUMP_DET
