@@ -173,9 +173,11 @@ def _fit_chunk(
 ):
     """Fit every pixel of the chunk; rows are distributed over threads.
 
-    Each row is taken in tiles of TILE pixels. "Clean" pixels (no group flags, finite data, a
-    usable gain and pixel DQ, >= 3 groups) are fitted together, vectorised over the tile; the
-    others one by one with the general per-pixel code. Both use the same arithmetic.
+    Each row is taken in tiles of TILE pixels. Pixels with a usable gain and pixel DQ, no CHARGELOSS
+    group and >= 3 groups are fitted together, vectorised over the tile, integration by integration:
+    their clean integrations (no group flags, finite data) in the vectorised code, the others (a jump,
+    saturation) one by one with the per-integration code. The remaining pixels go through the general
+    per-pixel code. All use the same arithmetic in the same order.
     """
     nints, ngroups, ny, nx = data.shape
     weight_table = _optimal_weight_table(ngroups)
@@ -191,11 +193,12 @@ def _fit_chunk(
         seg_length = np.empty(max(ngroups, 1), dtype=np.int64)
         for x0 in range(0, nx, TILE):
             n = min(TILE, nx - x0)
-            _classify_tile(data, groupdq, pixeldq, gain, y, x0, n, tile.clean)
+            flagged_ints = _classify_tile(data, groupdq, pixeldq, gain, y, x0, n, tile.clean, tile.clean_ints)
             if ngroups >= 3:
                 _fit_clean_tile(
-                    data, pixeldq, gain, read_noise, dark, y, x0, n, group_time, weight_table, tile,
-                    rate_planes, rate_dq, int_planes, int_dq,
+                    data, groupdq, pixeldq, gain, read_noise, dark, y, x0, n, group_time, one_group_time,
+                    suppress_one_group, weight_table, tile, flagged_ints > 0, values[0], flags[:1], first_of_single_good[:1],
+                    scratch, seg_start, seg_length, rate_planes, rate_dq, int_planes, int_dq,
                 )  # fmt: skip
             for t in range(n):  # the general per-pixel path for the others
                 if not (tile.clean[t] and ngroups >= 3):
@@ -231,7 +234,12 @@ def _fit_chunk(
 class _TileWork(NamedTuple):
     """Scratch arrays for the vectorised fit of one tile of pixels."""
 
-    clean: np.ndarray
+    clean: np.ndarray  #: (TILE,) the pixel is fitted in the vectorised code
+    clean_ints: np.ndarray  #: (nints, TILE) the integration has no group flags and finite data
+    exposure_dq: np.ndarray  #: (TILE,) the per-pixel code's exposure-level tallies, for flagged integrations
+    n_unusable: np.ndarray
+    n_saturated: np.ndarray
+    any_saturated_group: np.ndarray
     diffs: np.ndarray
     median_rate: np.ndarray
     medians: np.ndarray
@@ -245,6 +253,11 @@ class _TileWork(NamedTuple):
 def _tile_work(nints, ngroups):
     return _TileWork(
         np.zeros(TILE, dtype=np.bool_),
+        np.zeros((nints, TILE), dtype=np.bool_),
+        np.zeros(TILE, dtype=np.uint32),
+        np.zeros(TILE, dtype=np.int64),
+        np.zeros(TILE, dtype=np.int64),
+        np.zeros(TILE, dtype=np.bool_),
         np.empty((max(ngroups - 1, 1), TILE), dtype=np.float64),
         np.empty(TILE, dtype=np.float64),
         np.empty(TILE, dtype=np.float64),
@@ -256,26 +269,47 @@ def _tile_work(nints, ngroups):
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
-def _classify_tile(data, groupdq, pixeldq, gain, y, x0, n, clean):
-    """``clean[t]``: no group flags, finite data, gain > 0 and no DO_NOT_USE/SATURATED pixel DQ."""
+def _classify_tile(data, groupdq, pixeldq, gain, y, x0, n, clean, clean_ints):
+    """``clean_ints[i, t]``: integration i has no group flags and finite data; ``clean[t]``: gain > 0, no
+    DO_NOT_USE/SATURATED pixel DQ, no CHARGELOSS group and a clean integration. Returns the number of
+    flagged integrations of the pixels marked clean."""
     nints, ngroups = data.shape[:2]
     for t in range(n):
         clean[t] = gain[y, x0 + t] > 0.0 and pixeldq[y, x0 + t] & UNUSABLE == 0
-    for i in range(nints):
+    for i in range(nints):  # branch-free, vectorised over the tile
+        row = clean_ints[i]
+        for t in range(n):
+            row[t] = True
         for g in range(ngroups):
+            flags = groupdq[i, g, y, x0 : x0 + n]
+            values = data[i, g, y, x0 : x0 + n]
             for t in range(n):
-                clean[t] &= groupdq[i, g, y, x0 + t] == 0 and np.isfinite(data[i, g, y, x0 + t])
+                row[t] &= (flags[t] == 0) & np.isfinite(values[t])
+                clean[t] &= (flags[t] & CHARGELOSS) == 0
+    flagged_ints = 0
+    for t in range(n):  # a pixel without a clean integration is left to the per-pixel code
+        n_clean = 0
+        for i in range(nints):
+            n_clean += clean_ints[i, t]
+        clean[t] &= n_clean > 0
+        if clean[t]:
+            flagged_ints += nints - n_clean
+    return flagged_ints
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _fit_clean_tile(
-    data, pixeldq, gain, read_noise, dark, y, x0, n, group_time, weight_table, tile,
+    data, groupdq, pixeldq, gain, read_noise, dark, y, x0, n, group_time, one_group_time, suppress_one_group,
+    weight_table, tile, any_flagged, values, flags, first_of_single_good, scratch, seg_start, seg_length,
     rate_planes, rate_dq, int_planes, int_dq,
 ):  # fmt: skip
-    """Fit the clean pixels of a tile: one segment of all groups per integration.
+    """Fit the pixels of a tile marked ``tile.clean``: clean integrations as one segment of all groups,
+    vectorised; flagged ones with the per-pixel code's :func:`_fit_integration`.
 
     The median rate (a column median of the differences), the snr and the weighted sums are
     computed for all pixels of the tile at once, in the order the per-pixel code uses.
+    ``values`` (ngroups,), ``flags`` (1, ngroups) and ``first_of_single_good`` (1,) are scratch for one
+    flagged integration.
     """
     nints, ngroups = data.shape[:2]
     diffs = tile.diffs
@@ -283,13 +317,29 @@ def _fit_clean_tile(
         tile.median_rate[t] = 0.0
         for k in range(3):
             tile.exposure_sums[k, t] = 0.0
+        tile.exposure_dq[t] = pixeldq[y, x0 + t]
+        tile.n_unusable[t] = 0
+        tile.n_saturated[t] = 0
+        tile.any_saturated_group[t] = False
     for i in range(nints):
         for k in range(ngroups - 1):
             for t in range(n):
                 diffs[k, t] = data[i, k + 1, y, x0 + t] / group_time - data[i, k, y, x0 + t] / group_time
         column_medians(diffs, ngroups - 1, n, tile.medians)
         for t in range(n):
-            tile.median_rate[t] += tile.medians[t]
+            if tile.clean_ints[i, t]:
+                tile.median_rate[t] += tile.medians[t]
+        if not any_flagged:
+            continue
+        for t in range(n):
+            if tile.clean[t] and not tile.clean_ints[i, t]:  # as _pixel_median_rate for this integration
+                _load_integration(data, groupdq, i, y, x0 + t, suppress_one_group, values, flags, first_of_single_good)
+                if first_of_single_good[0]:
+                    rate = values[0] / one_group_time
+                else:
+                    rate = _integration_median_rate(values, flags[0], group_time, scratch)
+                if not np.isnan(rate):
+                    tile.median_rate[t] += rate
     for t in range(n):
         tile.median_rate[t] /= nints
 
@@ -314,8 +364,16 @@ def _fit_clean_tile(
                 sums[2, t] += x * x_weight
                 sums[3, t] += value * weight
                 sums[4, t] += value * x_weight
+        if any_flagged:
+            for t in range(n):
+                if tile.clean[t] and not tile.clean_ints[i, t]:
+                    _fit_flagged_integration(
+                        data, groupdq, pixeldq, gain, read_noise, dark, i, y, x0, t, group_time, one_group_time,
+                        suppress_one_group, weight_table, tile, values, flags, first_of_single_good, seg_start,
+                        seg_length, int_planes, int_dq,
+                    )  # fmt: skip
         for t in range(n):
-            if not tile.clean[t]:
+            if not (tile.clean[t] and tile.clean_ints[i, t]):
                 continue
             g = np.float64(gain[y, x0 + t])
             rn = np.float64(read_noise[y, x0 + t])
@@ -340,11 +398,55 @@ def _fit_clean_tile(
             tile.exposure_sums[2, t] += slope_sum
     for t in range(n):
         if tile.clean[t]:
-            dq = np.uint32(pixeldq[y, x0 + t])
             slope, var_p, var_r, err, dq = _exposure_result(
-                dq, 0, 0, nints, False, tile.exposure_sums[0, t], tile.exposure_sums[1, t], tile.exposure_sums[2, t]
-            )
+                tile.exposure_dq[t], tile.n_unusable[t], tile.n_saturated[t], nints, tile.any_saturated_group[t],
+                tile.exposure_sums[0, t], tile.exposure_sums[1, t], tile.exposure_sums[2, t],
+            )  # fmt: skip
             _write_rate(rate_planes, rate_dq, y, x0 + t, slope, var_p, var_r, err, dq)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _load_integration(data, groupdq, i, y, x, suppress_one_group, values, flags, first_of_single_good):
+    """One integration of one pixel as the per-pixel code sees it: SATURATED groups NaN, one-group
+    suppression applied to ``flags`` (1, ngroups), ``first_of_single_good`` (1,) set."""
+    for g in range(values.shape[0]):
+        f = groupdq[i, g, y, x]
+        flags[0, g] = f
+        values[g] = np.nan if f & SATURATED else data[i, g, y, x]
+    _suppress_and_classify(flags, suppress_one_group, first_of_single_good)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _fit_flagged_integration(
+    data, groupdq, pixeldq, gain, read_noise, dark, i, y, x0, t, group_time, one_group_time, suppress_one_group,
+    weight_table, tile, values, flags, first_of_single_good, seg_start, seg_length, int_planes, int_dq,
+):  # fmt: skip
+    """Integration i of tile pixel t through :func:`_fit_integration`, tallied as :func:`_fit_pixel` does."""
+    x = x0 + t
+    _load_integration(data, groupdq, i, y, x, suppress_one_group, values, flags, first_of_single_good)
+    pixel_dq = np.uint32(pixeldq[y, x])
+    dq, slope, var_p, var_r, err, inv_var_p, inv_var_r, slope_sum, fitted = _fit_integration(
+        values, flags[0], first_of_single_good[0], pixel_dq, np.float64(gain[y, x]), np.float64(read_noise[y, x]),
+        np.float64(dark[y, x]), tile.median_rate[t], group_time, one_group_time, weight_table, seg_start, seg_length,
+    )  # fmt: skip
+    if fitted:
+        if inv_var_p > 0.0:
+            tile.exposure_sums[0, t] += inv_var_p
+        tile.exposure_sums[1, t] += inv_var_r
+        tile.exposure_sums[2, t] += slope_sum
+    if dq & DO_NOT_USE:
+        tile.n_unusable[t] += 1
+    if dq & SATURATED:
+        tile.n_saturated[t] += 1
+    tile.exposure_dq[t] |= dq & (JUMP_DET | PERSISTENCE)
+    if _any_flag(flags[0], SATURATED):  # partial saturation is flagged after the fit
+        dq |= SATURATED
+        tile.any_saturated_group[t] = True
+    int_planes[_SLOPE, i, y, x] = slope
+    int_planes[_VAR_POISSON, i, y, x] = var_p
+    int_planes[_VAR_RNOISE, i, y, x] = var_r
+    int_planes[_ERR, i, y, x] = err
+    int_dq[i, y, x] = dq
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")

@@ -182,8 +182,9 @@ def reference_fit_ramps(data, groupdq, pixeldq, gain, readnoise, tgroup, tframe,
     return rate, ints
 
 
-def random_ramps(nints=2, ngroups=7, ny=9, nx=11, seed=0, chargeloss=False):
-    """Realistic ramps (DN) with jumps, saturation, DO_NOT_USE, persistence and bad pixels."""
+def random_ramps(nints=2, ngroups=7, ny=9, nx=11, seed=0, chargeloss=False, sparse=1.0):
+    """Realistic ramps (DN) with jumps, saturation, DO_NOT_USE, persistence and bad pixels; ``sparse`` scales
+    the rates of the group flags (a time series with mostly clean integrations: 0.02)."""
     rng = np.random.default_rng(seed)
     rate = np.where(rng.random((ny, nx)) < 0.3, rng.uniform(-2, 5, (ny, nx)), 10 ** rng.uniform(0, 3.5, (ny, nx)))
     gain = rng.uniform(1.5, 2.5, (ny, nx)).astype(np.float32)
@@ -193,16 +194,16 @@ def random_ramps(nints=2, ngroups=7, ny=9, nx=11, seed=0, chargeloss=False):
     data = rate * (g + 1) + rng.normal(0, 1, shape) * rn / np.sqrt(2)
     data += rng.normal(0, 1, shape) * np.sqrt(np.abs(rate) * (g + 1) / gain)
     gdq = np.zeros(shape, np.uint8)
-    hits = rng.random(shape) < 0.06
+    hits = rng.random(shape) < 0.06 * sparse
     data += np.cumsum(hits * rng.uniform(50, 500, shape), axis=1)
     gdq[hits] |= JUMP_DET
-    saturating = rng.random((nints, ny, nx)) < 0.12
+    saturating = rng.random((nints, ny, nx)) < 0.12 * sparse
     first_saturated = rng.integers(0, ngroups, (nints, ny, nx))
     gdq[saturating[:, None] & (g >= first_saturated[:, None])] |= SATURATED
-    gdq[rng.random(shape) < 0.03] |= DO_NOT_USE
-    gdq[rng.random(shape) < 0.02] |= PERSISTENCE
+    gdq[rng.random(shape) < 0.03 * sparse] |= DO_NOT_USE
+    gdq[rng.random(shape) < 0.02 * sparse] |= PERSISTENCE
     if chargeloss:
-        lossy = rng.random((nints, ny, nx)) < 0.15
+        lossy = rng.random((nints, ny, nx)) < 0.15 * sparse
         first_lost = rng.integers(1, ngroups + 1, (nints, ny, nx))
         gdq[lossy[:, None] & (g >= first_lost[:, None])] |= CHARGELOSS | DO_NOT_USE
     pdq = np.zeros((ny, nx), np.uint32)
@@ -228,10 +229,11 @@ def assert_same_products(products, rate, ints, rtol=1e-6):
 
 @pytest.mark.parametrize(
     ("nints", "ngroups", "nframes", "suppress", "seed"),
-    [(2, 7, 1, True, 0), (3, 5, 4, False, 1), (1, 3, 1, True, 2), (2, 2, 1, False, 3), (2, 1, 1, True, 4)],
+    [(2, 7, 1, True, 0), (3, 5, 4, False, 1), (1, 3, 1, True, 2), (2, 2, 1, False, 3), (2, 1, 1, True, 4),
+     (40, 5, 1, True, 5)],  # the last: mostly clean integrations, so pixels mix vectorised and per-integration fits
 )
 def test_matches_reference_on_random_ramps(nints, ngroups, nframes, suppress, seed):
-    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, seed=seed)
+    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, seed=seed, sparse=0.02 if nints > 10 else 1.0)
     dark = np.random.default_rng(seed).uniform(0, 0.3, pdq.shape).astype(np.float32)
     kwargs = dict(group_time=TGROUP, frame_time=TFRAME / nframes, nframes=nframes, suppress_one_group=suppress)
     products = fit_ramps(data, gdq, pdq, gain, rn, average_dark_current=dark, **kwargs)
@@ -480,12 +482,14 @@ def agreement(ours, theirs):
         (2, 2, 1, False, True, 13),
         (2, 1, 1, True, False, 14),
         (1, 40, 2, True, False, 15),
+        (40, 5, 1, True, True, 16),  # mostly clean integrations: pixels mixing vectorised and per-integration fits
     ],
 )
 def test_agrees_with_stcal(nints, ngroups, nframes, suppress, chargeloss, seed):
     pytest.importorskip("stcal")
     # 300 columns: several 128-pixel tiles of the vectorised path, and a partial one
-    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, ny=8, nx=300, seed=seed, chargeloss=chargeloss)
+    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, ny=8, nx=300, seed=seed, chargeloss=chargeloss,
+                                            sparse=0.02 if nints > 10 else 1.0)
     dark = np.random.default_rng(seed).uniform(0, 0.3, pdq.shape).astype(np.float32)
     kwargs = dict(group_time=TGROUP, frame_time=TFRAME / nframes, nframes=nframes, suppress_one_group=suppress)
     ours = fit_ramps(data, gdq, pdq, gain, rn, average_dark_current=dark, **kwargs)
