@@ -9,7 +9,7 @@ _rate/_rateints; official = jwst's pipeline with the same references (import tim
 also timed step by step (each step's output persisted before the next; the sum exceeds the fused run).
 Prints a table of medians; throughput is pixels x groups x integrations per second.
 ``--chunk-study``: build/compute seconds by pixel-block height; ``--task-profile``: cold/warm runs in one process
-and task seconds by graph layer.
+and task seconds by graph layer (both on the first of ``--cases``).
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "jwstlazy_detector1_bench")
     args = parser.parse_args()
     if args.chunk_study or args.task_profile:
-        uncal, refs = simulate_case("full", args.out, args.tso_nints)
+        uncal, refs = simulate_case(args.cases.split(",")[0], args.out, args.tso_nints)  # the first case given
         if args.chunk_study:
             chunk_study(uncal, refs, args.repeats)
         if args.task_profile:

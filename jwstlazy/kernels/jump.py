@@ -813,10 +813,10 @@ def _flag_neighbors_and_after_jumps(
     n_words, sy, sx = neighbor_sources.shape[1], neighbor_sources.shape[2], neighbor_sources.shape[3]
     for y in numba.prange(ny):
         ys = y + top
-        for x in range(nx):
-            xs = x + left
-            for i in range(nints):
-                for w in range(n_words):
+        for i in range(nints):  # integrations outside pixels: each plane's row is read contiguously
+            for w in range(n_words):
+                for x in range(nx):
+                    xs = x + left
                     bits = neighbor_sources[i, w, ys, xs]
                     if ys > 0:
                         bits |= neighbor_sources[i, w, ys - 1, xs]
@@ -832,7 +832,8 @@ def _flag_neighbors_and_after_jumps(
                             groupdq[i, g, y, x] |= JUMP_DET
                         bits >>= np.uint64(1)
                         g += 1
-            if flag_after_jumps:
+        if flag_after_jumps:  # each pixel's own groups, once its neighbour flags are all set
+            for x in range(nx):
                 _flag_after_jumps(
                     data, gain, groupdq, median_diffs[y, x], y, x,
                     after_jump_e1, after_jump_n1, after_jump_e2, after_jump_n2,
