@@ -68,6 +68,9 @@ REGIME_NONE, REGIME_ITERATIVE, REGIME_SINGLE_PASS, REGIME_SIGMA_CLIP = 0, 1, 2, 
 SIGMA_CLIP_MAXITERS = 5
 #: Pixels screened together in the vectorised path.
 TILE = 128
+#: From this many pixels of a tile needing the per-pixel code, the tile's ramps are first copied pixel by pixel
+#: (one pass over its planes); below it each such pixel reads its groups from the planes directly.
+TRANSPOSE_FROM = 4
 
 
 class JumpResult(NamedTuple):
@@ -341,6 +344,8 @@ def _detect_chunk(
         needs_pixel_code = np.ones(TILE, dtype=np.bool_)
         clean_columns = np.zeros((max(ngroups - 1, 1), TILE), dtype=np.bool_)  # see _screen_sigma_clip_group
         no_clean_columns = np.zeros((max(ngroups - 1, 1), 1), dtype=np.bool_)
+        tile_ramps = np.empty((TILE, nints, ngroups), dtype=np.float32)  # pixel-major copies, see TRANSPOSE_FROM
+        tile_flags = np.empty((TILE, nints, ngroups), dtype=np.uint8)
         for x0 in range(0, nx, TILE):
             n = min(TILE, nx - x0)
             if screen:
@@ -349,14 +354,35 @@ def _detect_chunk(
                     three_diff_threshold, two_diff_threshold, clean_pixel_medians, y, x0, n, tile_diffs, tile_sorted,
                     tile_values, needs_pixel_code, clean_columns, neighbor_sources, median_diffs, primary_jumps,
                 )  # fmt: skip
+            if not screen:
+                needs_pixel_code[:n] = True
+            transposed = np.sum(needs_pixel_code[:n]) >= TRANSPOSE_FROM
+            if transposed:  # a pixel's groups lie ny * nx * 4 bytes apart: read every plane once, not per pixel
+                _copy_pixel_major(data, groupdq, y, x0, n, tile_ramps, tile_flags)
             for t in range(n):
-                if not (screen and not needs_pixel_code[t]):
+                if needs_pixel_code[t]:
+                    if not transposed:
+                        _copy_pixel_major(data, groupdq, y, x0 + t, 1, tile_ramps[t:], tile_flags[t:])
                     _detect_pixel(
-                        data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold,
-                        three_diff_threshold, two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x0 + t,
-                        diffs, flags, input_flags, work, work2, clean_columns[:, t] if screen else no_clean_columns[:, 0],
-                        new_groupdq, neighbor_sources, median_diffs, primary_jumps,
+                        tile_ramps[t], tile_flags[t], gain, readnoise, nframes, regime, only_use_ints,
+                        rejection_threshold, three_diff_threshold, two_diff_threshold, min_neighbor_ratio,
+                        max_neighbor_ratio, y, x0 + t, diffs, flags, input_flags, work, work2,
+                        clean_columns[:, t] if screen else no_clean_columns[:, 0], new_groupdq, neighbor_sources,
+                        median_diffs, primary_jumps,
                     )  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _copy_pixel_major(data, groupdq, y, x0, n, ramps, flags):
+    """``ramps[t]``, ``flags[t]`` (nints, ngroups) = pixel (y, x0 + t)'s groups, for t < n."""
+    nints, ngroups = data.shape[:2]
+    for i in range(nints):
+        for g in range(ngroups):
+            plane = data[i, g, y, x0 : x0 + n]
+            plane_flags = groupdq[i, g, y, x0 : x0 + n]
+            for t in range(n):
+                ramps[t, i, g] = plane[t]
+                flags[t, i, g] = plane_flags[t]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -481,10 +507,7 @@ def _screen_tile(
     for t in range(n):
         if not needs_pixel_code[t]:
             median_diffs[y, x0 + t] = median[t]
-            primary_jumps[y, x0 + t] = 0
-            for i in range(nints):
-                for w in range(neighbor_sources.shape[1]):
-                    neighbor_sources[i, w, y, x0 + t] = 0
+            primary_jumps[y, x0 + t] = 0  # and its neighbour words stay zero, as find_jumps allocates them
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -586,22 +609,23 @@ def _clipped_median_of_values(values):
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
 def _detect_pixel(
-    data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
+    ramps, ramp_flags, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
     two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x, diffs, flags, input_flags, work, work2,
     clean_columns, new_groupdq, neighbor_sources, median_diffs, primary_jumps,
 ):  # fmt: skip
-    """Two-point detection of one pixel (any flags, any regime). ``clean_columns[k]``: difference k is known
-    to lose nothing to sigma clipping across integrations (its clipping is skipped)."""
-    nints, ngroups = data.shape[:2]
+    """Two-point detection of pixel (y, x) (any flags, any regime), whose groups are ``ramps`` and
+    ``ramp_flags`` (nints, ngroups). ``clean_columns[k]``: difference k is known to lose nothing to sigma
+    clipping across integrations (its clipping is skipped). Neighbour words are written where non-zero."""
+    nints, ngroups = ramps.shape
     ndiffs = ngroups - 1
     pixel_gain = gain[y, x]
     for i in range(nints):
         earlier = np.float32(np.nan)
         for g in range(ngroups):
-            f = groupdq[i, g, y, x]
+            f = ramp_flags[i, g]
             input_flags[i, g] = f
             flags[i, g] = f
-            electrons = np.float32(np.nan) if f & UNUSABLE else data[i, g, y, x] * pixel_gain  # float32
+            electrons = np.float32(np.nan) if f & UNUSABLE else ramps[i, g] * pixel_gain  # float32
             if g > 0:
                 # numpy: np.diff in float32, then divided by a float64 array of ones
                 diffs[i, g - 1] = np.float64(electrons - earlier)
@@ -649,7 +673,8 @@ def _detect_pixel(
                     ratio = abs(diffs[i, g - 1] - median) / sigma
                     if ratio < max_neighbor_ratio and ratio > min_neighbor_ratio:
                         bits |= np.uint64(1) << np.uint64(g - 64 * w)
-            neighbor_sources[i, w, y, x] = bits
+            if bits:
+                neighbor_sources[i, w, y, x] = bits
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -764,10 +789,11 @@ def _sigma_clip_bounds(diffs, column, sigma, kept, scratch):
     """Final (lower, upper) bounds of astropy's ``sigma_clip(cenfunc='median', stdfunc='std')``
     on the finite ``diffs[:, column]`` (all of ``diffs`` when ``column`` < 0)."""
     count = 0
+    first, last = (0, diffs.shape[1]) if column < 0 else (column, column + 1)
     for i in range(diffs.shape[0]):
-        for k in range(diffs.shape[1]):
+        for k in range(first, last):
             v = diffs[i, k]
-            if (column < 0 or k == column) and np.isfinite(v):
+            if np.isfinite(v):
                 kept[count] = v
                 count += 1
     _, low, high = astropy_sigma_clip(kept, count, sigma, SIGMA_CLIP_MAXITERS, scratch)
