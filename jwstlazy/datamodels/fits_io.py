@@ -297,10 +297,15 @@ def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
     run_axis, run = _run_layout(shape, sizes)
     if run * stored.itemsize < NARROW_RUN_BYTES and run_axis == len(shape) - 1 and run_axis > 0:
         return _read_narrow_runs(path, offset, shape, stored, slices, run_axis, out)  # part of each row
-    runs = out.reshape(-1, run)
+    run_bytes = run * stored.itemsize
+    buffer = memoryview(out.reshape(-1)).cast("B")
+    positions = (offset + _run_starts(shape, slices, run_axis) * stored.itemsize).tolist()
     with open(path, "rb", buffering=0) as handle:
-        for row, first in enumerate(_run_starts(shape, slices, run_axis)):
-            _pread_exactly(handle.fileno(), runs[row], offset + first * stored.itemsize, path)
+        descriptor = handle.fileno()
+        for row, position in enumerate(positions):  # thousands of runs for a time series: keep this loop lean
+            piece = buffer[row * run_bytes : (row + 1) * run_bytes]
+            if os.preadv(descriptor, [piece], position) != run_bytes:
+                _pread_exactly(descriptor, piece, position, path)  # a short read: resume it
     return out
 
 
@@ -315,12 +320,14 @@ def _run_layout(shape: tuple[int, ...], sizes: list[int]) -> tuple[int, int]:
     return run_axis, sizes[run_axis] * int(np.prod(shape[run_axis + 1:], dtype=np.int64))
 
 
-def _run_starts(shape: tuple[int, ...], slices: tuple[slice, ...], run_axis: int):
-    """Flat element offset of each contiguous run of the block, in C order."""
+def _run_starts(shape: tuple[int, ...], slices: tuple[slice, ...], run_axis: int) -> np.ndarray:
+    """Flat element offset of each contiguous run of the block, in C order (int64 array)."""
     strides = _element_strides(shape)
-    start_in_axis = slices[run_axis].start * int(strides[run_axis])
-    for index in np.ndindex(*[k.stop - k.start for k in slices[:run_axis]]):
-        yield _first_element(slices, index, strides) + start_in_axis
+    starts = np.array([slices[run_axis].start * int(strides[run_axis])], dtype=np.int64)
+    for axis in range(run_axis - 1, -1, -1):  # outer axes vary slowest
+        steps = np.arange(slices[axis].start, slices[axis].stop, dtype=np.int64) * int(strides[axis])
+        starts = (steps[:, None] + starts[None, :]).reshape(-1)
+    return starts
 
 
 def _read_narrow_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype, slices: tuple[slice, ...],
@@ -349,14 +356,19 @@ def _read_narrow_runs(path: str, offset: int, shape: tuple[int, ...], stored: np
 def _write_runs(path: str, offset: int, shape: tuple[int, ...], values: np.ndarray, slices: tuple[slice, ...]) -> None:
     """Write a block's stored (big-endian) ``values`` with one ``pwrite`` per contiguous run of bytes."""
     run_axis, run = _run_layout(shape, list(values.shape))
-    runs = np.ascontiguousarray(values).reshape(-1, run)
+    run_bytes = run * values.itemsize
+    buffer = memoryview(np.ascontiguousarray(values).reshape(-1)).cast("B")
+    positions = (offset + _run_starts(shape, slices, run_axis) * values.itemsize).tolist()
     with open(path, "r+b", buffering=0) as handle:
-        for row, first in enumerate(_run_starts(shape, slices, run_axis)):
-            _pwrite_all(handle.fileno(), runs[row], offset + first * values.itemsize)
+        descriptor = handle.fileno()
+        for row, position in enumerate(positions):  # thousands of runs for a time series: keep this loop lean
+            piece = buffer[row * run_bytes : (row + 1) * run_bytes]
+            if os.pwritev(descriptor, [piece], position) != run_bytes:
+                _pwrite_all(descriptor, piece, position)  # a short write: resume it
 
 
-def _pwrite_all(descriptor: int, values: np.ndarray, position: int) -> None:
-    """Write the contiguous array ``values`` to the file from ``position`` (short writes resumed)."""
+def _pwrite_all(descriptor: int, values: np.ndarray | memoryview, position: int) -> None:
+    """Write the contiguous array (or byte view) ``values`` to the file from ``position`` (short writes resumed)."""
     view = memoryview(values).cast("B")
     done = 0
     while done < len(view):
@@ -373,8 +385,9 @@ def _first_element(slices: tuple[slice, ...], index: tuple[int, ...], strides: n
     return sum((k.start + i) * int(n) for k, i, n in zip(slices, index, strides))
 
 
-def _pread_exactly(descriptor: int, values: np.ndarray, position: int, path: str) -> None:
-    """Fill the contiguous array ``values`` with the file's bytes from ``position`` (short reads resumed)."""
+def _pread_exactly(descriptor: int, values: np.ndarray | memoryview, position: int, path: str) -> None:
+    """Fill the contiguous array (or byte view) ``values`` with the file's bytes from ``position`` (short reads
+    resumed)."""
     view = memoryview(values).cast("B")
     done = 0
     while done < len(view):

@@ -63,3 +63,21 @@ def test_scattered_blocks_are_written_run_by_run(tmp_path):
         target[block] = values[block]
     with fits.open(path) as hdul:
         np.testing.assert_array_equal(hdul["SCI"].data, values)
+
+
+def test_a_block_past_the_end_of_a_truncated_file_names_the_file(tmp_path):
+    """Strided runs are read with one pread each; one that finds the file ending early is an input error."""
+    from jwstlazy.errors import JwstLazyInputError
+
+    values = np.arange(3 * 4 * 40 * 50, dtype=np.float32).reshape(3, 4, 40, 50)
+    path = tmp_path / "x.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(values, name="SCI")]).writeto(path)
+    with fits.open(path) as hdul:
+        source = FitsImageData(path, hdul["SCI"].fileinfo()["datLoc"], values.shape, -32)
+    with open(path, "r+b") as handle:  # cut into the last integration
+        handle.truncate(source.offset + values[:2].nbytes + 1000)
+    strided = (slice(0, 3), slice(0, 4), slice(5, 13), slice(7, 31))
+    np.testing.assert_array_equal(source[(slice(0, 2),) + strided[1:]], values[(slice(0, 2),) + strided[1:]])
+    with pytest.raises(JwstLazyInputError, match="truncated") as error:
+        source[strided]
+    assert str(path) in str(error.value)
