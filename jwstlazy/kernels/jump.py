@@ -88,7 +88,8 @@ class JumpCandidates(NamedTuple):
     pixeldq: np.ndarray  #: (ny, nx) uint32
     primary_jumps: np.ndarray  #: (ny, nx) int32
     neighbor_sources: np.ndarray  #: (nints, words, ny, nx) uint64: bit g = group g flags its 4 neighbours
-    median_diffs: np.ndarray  #: (ny, nx) float64 median first difference, e-/group (NaN: no detection)
+    median_diffs: np.ndarray  #: (ny, nx) float64 median first difference, e-/group (NaN: no detection, or not
+    #: computed for a clean pixel with ``clean_pixel_medians=False``)
 
 
 def fully_flagged_groups(groupdq: np.ndarray) -> np.ndarray:
