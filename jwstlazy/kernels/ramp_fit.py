@@ -247,6 +247,7 @@ class _TileWork(NamedTuple):
     inv_rn2: np.ndarray
     sums: np.ndarray
     exposure_sums: np.ndarray
+    pixel_terms: np.ndarray  #: (6, TILE) a clean integration's variance terms, the same for all of a pixel's
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -265,6 +266,7 @@ def _tile_work(nints, ngroups):
         np.empty(TILE, dtype=np.float64),
         np.empty((5, TILE), dtype=np.float64),
         np.empty((3, TILE), dtype=np.float64),
+        np.empty((6, TILE), dtype=np.float64),
     )
 
 
@@ -342,6 +344,21 @@ def _fit_clean_tile(
                     tile.median_rate[t] += rate
     for t in range(n):
         tile.median_rate[t] /= nints
+    # A clean integration is one segment of all groups: its variances depend on the pixel's median rate only
+    terms = tile.pixel_terms
+    for t in range(n):
+        if tile.clean[t]:
+            signal_rate = _signal_rate(tile.median_rate[t], np.float64(dark[y, x0 + t]))
+            var_p, var_r = _segment_variances(
+                ngroups, group_time, np.float64(gain[y, x0 + t]), np.float64(read_noise[y, x0 + t]), signal_rate
+            )
+            inv_var_p = 1.0 / var_p if var_p > 0.0 else 0.0
+            inv_var_r = 1.0 / var_r
+            _, int_var_p, int_var_r, int_err = _integration_result(
+                np.uint32(pixeldq[y, x0 + t]), inv_var_p, inv_var_r, 1.0 / (var_p + var_r), 0.0
+            )
+            terms[0, t], terms[1, t], terms[2, t] = var_r, inv_var_p, inv_var_r
+            terms[3, t], terms[4, t], terms[5, t] = int_var_p, int_var_r, int_err
 
     sums = tile.sums
     for i in range(nints):
@@ -375,26 +392,16 @@ def _fit_clean_tile(
         for t in range(n):
             if not (tile.clean[t] and tile.clean_ints[i, t]):
                 continue
-            g = np.float64(gain[y, x0 + t])
-            rn = np.float64(read_noise[y, x0 + t])
             slope = _slope_from_sums(sums[0, t], sums[1, t], sums[2, t], sums[3, t], sums[4, t]) / group_time
-            signal_rate = _signal_rate(tile.median_rate[t], np.float64(dark[y, x0 + t]))
-            var_p, var_r = _segment_variances(ngroups, group_time, g, rn, signal_rate)
-            inv_var_p = 1.0 / var_p if var_p > 0.0 else 0.0
-            inv_var_r = 1.0 / var_r
-            slope_sum = slope / var_r
-            dq = np.uint32(pixeldq[y, x0 + t])
-            int_slope, int_var_p, int_var_r, int_err = _integration_result(
-                dq, inv_var_p, inv_var_r, 1.0 / (var_p + var_r), slope_sum
-            )
-            int_planes[_SLOPE, i, y, x0 + t] = int_slope
-            int_planes[_VAR_POISSON, i, y, x0 + t] = int_var_p
-            int_planes[_VAR_RNOISE, i, y, x0 + t] = int_var_r
-            int_planes[_ERR, i, y, x0 + t] = int_err
-            int_dq[i, y, x0 + t] = dq
-            if inv_var_p > 0.0:
-                tile.exposure_sums[0, t] += inv_var_p
-            tile.exposure_sums[1, t] += inv_var_r
+            slope_sum = slope / terms[0, t]
+            int_planes[_SLOPE, i, y, x0 + t] = slope_sum * terms[4, t]  # as _integration_result
+            int_planes[_VAR_POISSON, i, y, x0 + t] = terms[3, t]
+            int_planes[_VAR_RNOISE, i, y, x0 + t] = terms[4, t]
+            int_planes[_ERR, i, y, x0 + t] = terms[5, t]
+            int_dq[i, y, x0 + t] = pixeldq[y, x0 + t]
+            if terms[1, t] > 0.0:
+                tile.exposure_sums[0, t] += terms[1, t]
+            tile.exposure_sums[1, t] += terms[2, t]
             tile.exposure_sums[2, t] += slope_sum
     for t in range(n):
         if tile.clean[t]:
