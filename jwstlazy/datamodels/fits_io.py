@@ -297,9 +297,7 @@ def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
     run_axis, run = _run_layout(shape, sizes)
     if run * stored.itemsize < NARROW_RUN_BYTES and run_axis == len(shape) - 1 and run_axis > 0:
         return _read_narrow_runs(path, offset, shape, stored, slices, run_axis, out)  # part of each row
-    run_bytes = run * stored.itemsize
-    buffer = memoryview(out.reshape(-1)).cast("B")
-    positions = (offset + _run_starts(shape, slices, run_axis) * stored.itemsize).tolist()
+    buffer, run_bytes, positions = _byte_runs(out, shape, slices, run_axis, offset)
     with open(path, "rb", buffering=0) as handle:
         descriptor = handle.fileno()
         for row, position in enumerate(positions):  # thousands of runs for a time series: keep this loop lean
@@ -318,6 +316,15 @@ def _run_layout(shape: tuple[int, ...], sizes: list[int]) -> tuple[int, int]:
         whole += 1
     run_axis = ndim - 1 - whole
     return run_axis, sizes[run_axis] * int(np.prod(shape[run_axis + 1:], dtype=np.int64))
+
+
+def _byte_runs(block: np.ndarray, shape: tuple[int, ...], slices: tuple[slice, ...], run_axis: int,
+               offset: int) -> tuple[memoryview, int, list[int]]:  # fmt: skip
+    """A C-contiguous ``block`` of the file's array as (its bytes, bytes per contiguous run, file position of
+    each run), for one ``pread``/``pwrite`` per run: run i is ``bytes[i * run_bytes : (i + 1) * run_bytes]``."""
+    run_bytes = int(np.prod(block.shape[run_axis:], dtype=np.int64)) * block.itemsize
+    positions = (offset + _run_starts(shape, slices, run_axis) * block.itemsize).tolist()
+    return memoryview(block.reshape(-1)).cast("B"), run_bytes, positions
 
 
 def _run_starts(shape: tuple[int, ...], slices: tuple[slice, ...], run_axis: int) -> np.ndarray:
@@ -355,10 +362,8 @@ def _read_narrow_runs(path: str, offset: int, shape: tuple[int, ...], stored: np
 
 def _write_runs(path: str, offset: int, shape: tuple[int, ...], values: np.ndarray, slices: tuple[slice, ...]) -> None:
     """Write a block's stored (big-endian) ``values`` with one ``pwrite`` per contiguous run of bytes."""
-    run_axis, run = _run_layout(shape, list(values.shape))
-    run_bytes = run * values.itemsize
-    buffer = memoryview(np.ascontiguousarray(values).reshape(-1)).cast("B")
-    positions = (offset + _run_starts(shape, slices, run_axis) * values.itemsize).tolist()
+    run_axis, _ = _run_layout(shape, list(values.shape))
+    buffer, run_bytes, positions = _byte_runs(np.ascontiguousarray(values), shape, slices, run_axis, offset)
     with open(path, "r+b", buffering=0) as handle:
         descriptor = handle.fileno()
         for row, position in enumerate(positions):  # thousands of runs for a time series: keep this loop lean

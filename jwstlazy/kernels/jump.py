@@ -56,7 +56,7 @@ from jwstlazy.kernels.small_median import (
 )
 
 __all__ = [
-    "JumpCandidates", "JumpResult", "detect_jumps", "find_jumps", "flag_neighbors_and_after_jumps",
+    "JumpCandidates", "JumpResult", "detect_jumps", "find_jumps", "flag_neighbors_and_after_jumps", "flags_after_jumps",
     "fully_flagged_groups",
 ]
 
@@ -234,6 +234,11 @@ def find_jumps(
     return JumpCandidates(new_groupdq, pixeldq, primary_jumps, neighbor_sources, median_diffs)
 
 
+def flags_after_jumps(after_jump_flag_n1: int, after_jump_flag_n2: int) -> bool:
+    """Whether pass 2 flags groups after jumps (and so reads the median differences of pass 1)."""
+    return after_jump_flag_n1 > 0 or after_jump_flag_n2 > 0
+
+
 def flag_neighbors_and_after_jumps(
     data: np.ndarray,
     gain: np.ndarray,
@@ -255,7 +260,7 @@ def flag_neighbors_and_after_jumps(
     groupdq = np.array(candidates.groupdq, dtype=np.uint8, order="C")
     sources = np.ascontiguousarray(candidates.neighbor_sources, dtype=np.uint64)
     top, left = (0, 0) if core is None else (core[0].start, core[1].start)
-    flag_after_jumps = after_jump_flag_n1 > 0 or after_jump_flag_n2 > 0
+    flag_after_jumps = flags_after_jumps(after_jump_flag_n1, after_jump_flag_n2)
     if sources.shape[1] or flag_after_jumps:
         _flag_neighbors_and_after_jumps(
             np.ascontiguousarray(data, dtype=np.float32),
@@ -336,7 +341,6 @@ def _detect_chunk(
     for y in numba.prange(ny):
         diffs = np.empty((nints, ngroups - 1), dtype=np.float64)
         flags = np.empty((nints, ngroups), dtype=np.uint8)
-        input_flags = np.empty((nints, ngroups), dtype=np.uint8)
         work = np.empty(n_values, dtype=np.float64)
         work2 = np.empty(n_values, dtype=np.float64)
         tile_diffs = np.empty((n_values, TILE), dtype=np.float64)
@@ -367,7 +371,7 @@ def _detect_chunk(
                     _detect_pixel(
                         tile_ramps[t], tile_flags[t], gain, readnoise, nframes, regime, only_use_ints,
                         rejection_threshold, three_diff_threshold, two_diff_threshold, min_neighbor_ratio,
-                        max_neighbor_ratio, y, x0 + t, diffs, flags, input_flags, work, work2,
+                        max_neighbor_ratio, y, x0 + t, diffs, flags, work, work2,
                         clean_columns[:, t] if screen else no_clean_columns[:, 0], new_groupdq, neighbor_sources,
                         median_diffs, primary_jumps,
                     )  # fmt: skip
@@ -403,7 +407,12 @@ def _screen_tile(
     nints, ngroups = data.shape[:2]
     ndiffs = ngroups - 1
     n_values = nints * ndiffs
-    clean_columns[:, :] = False
+    # per difference index (sigma clipping across integrations): no flagged group and finite values so far
+    by_column = regime == REGIME_SIGMA_CLIP and only_use_ints
+    usable = clean_columns
+    usable[:, :] = False
+    if by_column:
+        usable[:, :n] = True
     for t in range(n):
         needs_pixel_code[t] = False
     for i in range(nints):  # branch-free loops over the tile, which the compiler vectorises
@@ -411,6 +420,13 @@ def _screen_tile(
             flags = groupdq[i, g, y, x0 : x0 + n]
             for t in range(n):
                 needs_pixel_code[t] |= flags[t] != 0
+            if by_column:
+                for t in range(n):
+                    flagged = flags[t] != 0
+                    if g > 0:
+                        usable[g - 1, t] &= not flagged
+                    if g < ndiffs:
+                        usable[g, t] &= not flagged
         for k in range(ndiffs):
             earlier = data[i, k, y, x0 : x0 + n]
             later = data[i, k + 1, y, x0 : x0 + n]
@@ -420,6 +436,8 @@ def _screen_tile(
                 difference = np.float64(later[t] * gain_t - earlier[t] * gain_t)
                 row[t] = difference
                 needs_pixel_code[t] |= not np.isfinite(difference)
+                if by_column:
+                    usable[k, t] &= np.isfinite(difference)
     median = tile_values[0]
     read_var = tile_values[1]
     sigma = tile_values[2]
@@ -441,22 +459,7 @@ def _screen_tile(
             for t in range(n):
                 if abs(tile_diffs[r, t] - median[t]) / sigma[t] > rejection_threshold:
                     needs_pixel_code[t] = True
-    elif regime == REGIME_SIGMA_CLIP and only_use_ints:
-        usable = clean_columns  # first: difference k of pixel t has no flagged group and finite values
-        usable[:, :n] = True
-        for i in range(nints):
-            for g in range(ngroups):
-                flags = groupdq[i, g, y, x0 : x0 + n]
-                for t in range(n):
-                    flagged = flags[t] != 0
-                    if g > 0:
-                        usable[g - 1, t] &= not flagged
-                    if g < ndiffs:
-                        usable[g, t] &= not flagged
-            for k in range(ndiffs):
-                row = tile_diffs[i * ndiffs + k]
-                for t in range(n):
-                    usable[k, t] &= np.isfinite(row[t])
+    elif by_column:
         for k in range(ndiffs):
             _screen_sigma_clip_group(tile_diffs, k, ndiffs, nints, n, rejection_threshold, usable[k])
         for k in range(ndiffs):  # now: usable and nothing clipped
@@ -611,7 +614,7 @@ def _clipped_median_of_values(values):
 @numba.njit(cache=True, error_model="numpy", inline="always")
 def _detect_pixel(
     ramps, ramp_flags, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
-    two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x, diffs, flags, input_flags, work, work2,
+    two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x, diffs, flags, work, work2,
     clean_columns, new_groupdq, neighbor_sources, median_diffs, primary_jumps,
 ):  # fmt: skip
     """Two-point detection of pixel (y, x) (any flags, any regime), whose groups are ``ramps`` and
@@ -624,7 +627,6 @@ def _detect_pixel(
         earlier = np.float32(np.nan)
         for g in range(ngroups):
             f = ramp_flags[i, g]
-            input_flags[i, g] = f
             flags[i, g] = f
             electrons = np.float32(np.nan) if f & UNUSABLE else ramps[i, g] * pixel_gain  # float32
             if g > 0:
@@ -651,7 +653,7 @@ def _detect_pixel(
                     flags[i, k + 1] |= JUMP_DET
     elif regime == REGIME_SIGMA_CLIP:
         _flag_by_sigma_clipping(
-            diffs, input_flags, rejection_threshold, only_use_ints, clean_columns, flags, work, work2
+            diffs, ramp_flags, rejection_threshold, only_use_ints, clean_columns, flags, work, work2
         )
 
     n_jumps = 0
@@ -662,7 +664,7 @@ def _detect_pixel(
                 n_jumps += 1
                 if f & UNUSABLE:
                     f ^= JUMP_DET
-                if f != input_flags[i, g]:
+                if f != ramp_flags[i, g]:
                     new_groupdq[i, g, y, x] = f
     primary_jumps[y, x] = n_jumps
     n_words = neighbor_sources.shape[1]

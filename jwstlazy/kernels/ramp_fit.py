@@ -336,10 +336,7 @@ def _fit_clean_tile(
         for t in range(n):
             if tile.clean[t] and not tile.clean_ints[i, t]:  # as _pixel_median_rate for this integration
                 _load_integration(data, groupdq, i, y, x0 + t, suppress_one_group, values, flags, first_of_single_good)
-                if first_of_single_good[0]:
-                    rate = values[0] / one_group_time
-                else:
-                    rate = _integration_median_rate(values, flags[0], group_time, scratch)
+                rate = _integration_rate(values, flags[0], first_of_single_good[0], group_time, one_group_time, scratch)
                 if not np.isnan(rate):
                     tile.median_rate[t] += rate
     for t in range(n):
@@ -428,7 +425,9 @@ def _fit_flagged_integration(
     data, groupdq, pixeldq, gain, read_noise, dark, i, y, x0, t, group_time, one_group_time, suppress_one_group,
     weight_table, tile, values, flags, first_of_single_good, seg_start, seg_length, int_planes, int_dq,
 ):  # fmt: skip
-    """Integration i of tile pixel t through :func:`_fit_integration`, tallied as :func:`_fit_pixel` does."""
+    """Integration i of tile pixel t through :func:`_fit_integration`, tallied as :func:`_fit_pixel` does
+    (the same steps on tile arrays: _fit_pixel keeps its tallies in local variables, which numba keeps in
+    registers; given the tile's arrays inside the prange body, its tally writes were lost with numba 0.68)."""
     x = x0 + t
     _load_integration(data, groupdq, i, y, x, suppress_one_group, values, flags, first_of_single_good)
     pixel_dq = np.uint32(pixeldq[y, x])
@@ -719,13 +718,19 @@ def _pixel_median_rate(values, flags, first_of_single_good, group_time, one_grou
             total += values[i, 0] / one_group_time
         return total / nints
     for i in range(nints):
-        if first_of_single_good[i]:
-            rate = values[i, 0] / one_group_time
-        else:
-            rate = _integration_median_rate(values[i], flags[i], group_time, scratch)
+        rate = _integration_rate(values[i], flags[i], first_of_single_good[i], group_time, one_group_time, scratch)
         if not np.isnan(rate):
             total += rate
     return total / nints
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _integration_rate(values, flags, first_of_single_good, group_time, one_group_time, scratch):
+    """One integration's share of the pixel's median rate (DN/s): its first group / the one-group time when
+    only group 0 is good and suppression is off, else its median first difference."""
+    if first_of_single_good:
+        return values[0] / one_group_time
+    return _integration_median_rate(values, flags, group_time, scratch)
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE
-from jwstlazy.kernels.jump import JumpCandidates, find_jumps, flag_neighbors_and_after_jumps
+from jwstlazy.kernels.jump import JumpCandidates, find_jumps, flag_neighbors_and_after_jumps, flags_after_jumps
 from jwstlazy.kernels.showers import MIN_DIFFS_FOR_SHOWER, flag_showers_integration, shower_statistics
 from jwstlazy.kernels.snowballs import flag_snowballs
 from jwstlazy.steps.base import Step, StepParameters
@@ -102,7 +102,7 @@ class JumpStep(Step):
             after_jump_flag_n2=int(p.after_jump_flag_time2 // tgroup),
         )
         # pass 2 reads a pixel's median difference only to flag groups after its jumps
-        options["clean_pixel_medians"] = after_jump["after_jump_flag_n1"] > 0 or after_jump["after_jump_flag_n2"] > 0
+        options["clean_pixel_medians"] = flags_after_jumps(after_jump["after_jump_flag_n1"], after_jump["after_jump_flag_n2"])
         # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast
         (gain_median,) = detached_reduction(_nan_median, [((), np.float64)], gain)
         gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:], chunks=sci.chunks[-2:])
