@@ -103,8 +103,12 @@ class JumpStep(Step):
         )
         # pass 2 reads a pixel's median difference only to flag groups after its jumps
         options["clean_pixel_medians"] = flags_after_jumps(after_jump["after_jump_flag_n1"], after_jump["after_jump_flag_n2"])
-        # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast
-        (gain_median,) = detached_reduction(_nan_median, [((), np.float64)], gain)
+        # the after-jump thresholds use the whole detector's median gain: a one-task reduction, broadcast;
+        # without after-jump flagging (the default) nothing reads it, and the gain is not read for it
+        if options["clean_pixel_medians"]:
+            (gain_median,) = detached_reduction(_nan_median, [((), np.float64)], gain)
+        else:
+            gain_median = da.from_array(np.array(np.nan))
         gain_median_plane = da.broadcast_to(gain_median, sci.shape[-2:], chunks=sci.chunks[-2:])
 
         n_words = -(-sci.shape[1] // 64) if p.flag_4_neighbors else 0
