@@ -12,6 +12,7 @@ import xarray as xr
 from jwstlazy.graphs.pipeline import Pipeline
 from jwstlazy.steps import detector1 as d1
 from jwstlazy.steps.base import Step
+from jwstlazy.steps.detector1.corrections import without_chain
 from jwstlazy.steps.detector1.refpix import BORDER_PIXELS as BORDER
 from jwstlazy.steps.detector1.refpix import REFERENCE_BORDERS_ATTR
 
@@ -45,8 +46,8 @@ class Detector1Pipeline(Pipeline):
     def build(self, data, start: str | None = None, stop: str | None = None):
         products = super().build(data, start, stop)
         if isinstance(products, dict):
-            return {name: _without_borders(ds) for name, ds in products.items()}
-        return _without_borders(products)
+            return {name: without_chain(_without_borders(ds)) for name, ds in products.items()}
+        return without_chain(_without_borders(products))
 
     @classmethod
     def all_step_classes(cls) -> Sequence[type[Step]]:

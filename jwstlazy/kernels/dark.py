@@ -23,8 +23,9 @@ import numba
 import numpy as np
 
 from jwstlazy.datamodels.dqflags import PIXEL_DTYPE
+from jwstlazy.kernels.corrections import Corrections, apply_corrections
 
-__all__ = ["dark_matches_readout", "resample_dark", "collapse_dark_dq", "subtract_dark"]
+__all__ = ["dark_matches_readout", "resample_dark", "collapse_dark_dq", "dark_integrations", "subtract_dark"]
 
 
 def dark_matches_readout(sci_nframes: int, sci_groupgap: int, dark_nframes: int, dark_groupgap: int) -> bool:
@@ -121,19 +122,16 @@ def collapse_dark_dq(dark_dq: np.ndarray) -> np.ndarray:
     return dq.astype(PIXEL_DTYPE)
 
 
-@numba.njit(cache=True, parallel=True)
-def _subtract(data, dark, integration_offset, use_last_only):
-    nints, ngroups, ny, nx = data.shape
-    dark_nints = dark.shape[0]
-    out = np.empty_like(data)
-    for y in numba.prange(ny):
-        for i in range(nints):
-            science_int = i + integration_offset
-            d = dark_nints - 1 if (use_last_only or science_int >= dark_nints) else science_int
-            for g in range(ngroups):
-                for x in range(nx):
-                    out[i, g, y, x] = data[i, g, y, x] - dark[d, g, y, x]
-    return out
+def dark_integrations(nints: int, dark_nints: int, integration_offset: int = 0,
+                      integration_start: int | None = 1) -> np.ndarray:
+    """(nints,) int64: the dark integration each science integration of a chunk uses (MIRI 4-D darks).
+
+    ``integration_offset`` is the index in the exposure of the chunk's first integration; an INTSTART
+    (``integration_start``) other than 1 (a segment) makes every integration use the last dark integration.
+    """
+    science = np.arange(nints, dtype=np.int64) + int(integration_offset)
+    use_last_only = integration_start is not None and int(integration_start) != 1
+    return np.where(use_last_only | (science >= dark_nints), dark_nints - 1, science)
 
 
 def subtract_dark(
@@ -160,11 +158,6 @@ def subtract_dark(
     -------
     data : (nints, ngroups, ny, nx) float32, new array; pixeldq : (ny, nx) uint32, new array.
     """
-    use_last_only = integration_start is not None and int(integration_start) != 1
-    out = _subtract(
-        np.ascontiguousarray(data, dtype=np.float32),
-        np.ascontiguousarray(dark, dtype=np.float32),
-        int(integration_offset),
-        use_last_only,
-    )
+    chosen = dark_integrations(np.shape(data)[0], np.shape(dark)[0], integration_offset, integration_start)
+    out = apply_corrections(data, None, Corrections(dark=dark, dark_integrations=chosen))
     return out, np.bitwise_or(pixeldq, dark_dq).astype(PIXEL_DTYPE)

@@ -22,6 +22,7 @@ import numba
 import numpy as np
 
 from jwstlazy.datamodels.dqflags import NO_LIN_CORR, PIXEL_DTYPE, SATURATED
+from jwstlazy.kernels.corrections import Corrections, apply_corrections
 
 __all__ = ["prepare_coefficients", "correct_linearity", "correct_linearity_zeroframe"]
 
@@ -79,33 +80,6 @@ def _horner64(coeffs, y, x, value):
     for k in range(n - 2, 0, -1):
         result = (result + np.float64(coeffs[k, y, x])) * value
     return result + np.float64(coeffs[0, y, x])
-
-
-@numba.njit(cache=True, parallel=True)
-def _classic(data, gdq, coeffs):
-    """Horner's rule a row at a time, one coefficient per pass over the row: each pass is a loop LLVM can
-    vectorise (a per-pixel loop over the coefficients cannot be). Every pixel sees the operations of
-    :func:`_horner32` in the same order, so the result is the same bit for bit."""
-    nints, ngroups, ny, nx = data.shape
-    n = coeffs.shape[0]
-    out = np.empty_like(data)
-    for y in numba.prange(ny):
-        for i in range(nints):
-            for g in range(ngroups):
-                value = data[i, g, y]
-                result = out[i, g, y]
-                top = coeffs[n - 1, y]
-                for x in range(nx):
-                    result[x] = top[x] * value[x]
-                for k in range(n - 2, 0, -1):
-                    term = coeffs[k, y]
-                    for x in range(nx):
-                        result[x] = (result[x] + term[x]) * value[x]
-                constant, flags = coeffs[0, y], gdq[i, g, y]
-                for x in range(nx):
-                    corrected = result[x] + constant[x]
-                    result[x] = value[x] if flags[x] & SATURATED else corrected
-    return out
 
 
 @numba.njit(cache=True, parallel=True)
@@ -180,7 +154,7 @@ def correct_linearity(
     if inverse_coeffs is not None and nframes > 1 and data.shape[1] >= 2:
         inverse, pdq = prepare_coefficients(inverse_coeffs, lin_dq, pdq)
         return _read_level(data, gdq, prepared, inverse, int(nframes)), pdq
-    return _classic(data, gdq, prepared), pdq
+    return apply_corrections(data, gdq, Corrections(coefficients=prepared)), pdq
 
 
 def correct_linearity_zeroframe(zeroframe: np.ndarray, coeffs: np.ndarray, lin_dq: np.ndarray) -> np.ndarray:
@@ -188,4 +162,4 @@ def correct_linearity_zeroframe(zeroframe: np.ndarray, coeffs: np.ndarray, lin_d
     prepared, _ = prepare_coefficients(coeffs, lin_dq, np.zeros(np.shape(lin_dq), dtype=PIXEL_DTYPE))
     zf = np.ascontiguousarray(zeroframe, dtype=np.float32)[:, None]
     zdq = np.where(zf == 0.0, SATURATED, 0).astype(np.uint8)
-    return _classic(zf, zdq, prepared)[:, 0]
+    return apply_corrections(zf, zdq, Corrections(coefficients=prepared))[:, 0]

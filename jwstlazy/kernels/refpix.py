@@ -38,6 +38,7 @@ import numba
 import numpy as np
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, PIXEL_DTYPE, REFERENCE_PIXEL
+from jwstlazy.kernels.corrections import Corrections, apply_corrections
 from jwstlazy.kernels.sigma_clip import clipped_mean
 
 __all__ = [
@@ -275,25 +276,6 @@ def single_output_offsets(
     )
 
 
-@numba.njit(cache=True, parallel=True)
-def _subtract_offsets(data, column_offsets, row_offsets, columns_along_x):
-    nints, ngroups, ny, nx = data.shape
-    out = np.empty_like(data)
-    for y in numba.prange(ny):
-        for i in range(nints):
-            for g in range(ngroups):
-                for x in range(nx):
-                    if columns_along_x:
-                        col_off = column_offsets[i, g, x]
-                        row_off = row_offsets[i, g, y]
-                    else:
-                        col_off = column_offsets[i, g, y]
-                        row_off = row_offsets[i, g, x]
-                    step1 = data[i, g, y, x] - col_off
-                    out[i, g, y, x] = np.float32(np.float64(step1) - row_off)
-    return out
-
-
 def subtract_offsets(
     data: np.ndarray, column_offsets: np.ndarray, row_offsets: np.ndarray | None, columns_along_x: bool
 ) -> np.ndarray:
@@ -312,10 +294,5 @@ def subtract_offsets(
     -------
     (nints, ngroups, ny, nx) float32, new array.
     """
-    nints, ngroups, ny, nx = data.shape
-    if row_offsets is None:
-        row_offsets = np.zeros((nints, ngroups, ny if columns_along_x else nx), dtype=np.float64)
-    return _subtract_offsets(
-        np.ascontiguousarray(data, dtype=np.float32), np.ascontiguousarray(column_offsets, dtype=np.float32),
-        np.ascontiguousarray(row_offsets, dtype=np.float64), bool(columns_along_x),
-    )
+    corrections = Corrections(column_offsets=column_offsets, row_offsets=row_offsets, columns_along_x=columns_along_x)
+    return apply_corrections(data, None, corrections)

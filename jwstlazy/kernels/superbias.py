@@ -12,31 +12,15 @@ import numba
 import numpy as np
 
 from jwstlazy.datamodels.dqflags import PIXEL_DTYPE
+from jwstlazy.kernels.corrections import Corrections, apply_corrections
 
-__all__ = ["subtract_superbias", "subtract_superbias_zeroframe"]
-
-
-@numba.njit(cache=True)
-def _clean_bias(superbias):
-    ny, nx = superbias.shape
-    bias = np.empty((ny, nx), dtype=np.float32)
-    for y in range(ny):
-        for x in range(nx):
-            value = superbias[y, x]
-            bias[y, x] = 0.0 if np.isnan(value) else value
-    return bias
+__all__ = ["clean_bias", "subtract_superbias", "subtract_superbias_zeroframe"]
 
 
-@numba.njit(cache=True, parallel=True)
-def _subtract_planes(data, bias):
-    nints, ngroups, ny, nx = data.shape
-    out = np.empty_like(data)
-    for y in numba.prange(ny):
-        for i in range(nints):
-            for g in range(ngroups):
-                for x in range(nx):
-                    out[i, g, y, x] = data[i, g, y, x] - bias[y, x]
-    return out
+def clean_bias(superbias: np.ndarray) -> np.ndarray:
+    """The superbias image (ny, nx) as float32 with NaN replaced by 0, as jwst subtracts it."""
+    bias = np.asarray(superbias, dtype=np.float32)
+    return np.where(np.isnan(bias), np.float32(0.0), bias)
 
 
 @numba.njit(cache=True)
@@ -68,12 +52,10 @@ def subtract_superbias(
     data : (nints, ngroups, ny, nx) float32, new array.
     pixeldq : (ny, nx) uint32, ``pixeldq | superbias_dq``.
     """
-    bias = _clean_bias(np.asarray(superbias, dtype=np.float32))
-    out = _subtract_planes(np.asarray(data, dtype=np.float32), bias)
+    out = apply_corrections(data, None, Corrections(bias=clean_bias(superbias)))
     return out, np.bitwise_or(pixeldq, superbias_dq).astype(PIXEL_DTYPE)
 
 
 def subtract_superbias_zeroframe(zeroframe: np.ndarray, superbias: np.ndarray) -> np.ndarray:
     """Subtract the superbias from a ZEROFRAME chunk (nints, ny, nx) float32; zeros stay zero."""
-    bias = _clean_bias(np.asarray(superbias, dtype=np.float32))
-    return _subtract_zeroframe(np.asarray(zeroframe, dtype=np.float32), bias)
+    return _subtract_zeroframe(np.asarray(zeroframe, dtype=np.float32), clean_bias(superbias))

@@ -7,10 +7,12 @@ import dataclasses
 import numpy as np
 import xarray as xr
 
-from jwstlazy.kernels.dark import collapse_dark_dq, dark_matches_readout, resample_dark, subtract_dark
+from jwstlazy.datamodels.dqflags import PIXEL_DTYPE
+from jwstlazy.kernels.corrections import Corrections
+from jwstlazy.kernels.dark import collapse_dark_dq, dark_integrations, dark_matches_readout, resample_dark
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
-from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
-from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
+from jwstlazy.steps.detector1.corrections import CorrectionStage, with_correction
+from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, reference_array
 
 
 class DarkCurrentStep(Step):
@@ -41,22 +43,20 @@ class DarkCurrentStep(Step):
         dark_dq = reference_array(reference, "DQ", np.uint32) if "DQ" in reference else np.zeros(
             dark.shape[-2:], np.uint32
         )
-        integration_start = integer_keyword(ramp, "INTSTART", 1)
-        sci = pixel_array(ramp, "SCI")
-
-        sci, pixeldq = map_pixel_blocks(
-            _subtract_block,
-            [sci, pixel_array(ramp, "PIXELDQ"), dark, dark_dq],
-            [OutputSpec(np.float32, sci.shape[:2]), OutputSpec(np.uint32)],
-            name="dark_current",
-            readout=(nints, ngroups, nframes, groupgap, dark_nframes, dark_groupgap),
-            integration_start=integration_start,
-        )
-        return with_arrays(ramp, SCI=sci, PIXELDQ=pixeldq)
+        options = dict(readout=(nints, ngroups, nframes, groupgap, dark_nframes, dark_groupgap),
+                       integration_start=integer_keyword(ramp, "INTSTART", 1))
+        return with_correction(ramp, CorrectionStage("dark_current", "dark", _prepare_dark, (dark, dark_dq), options))
 
 
-def _subtract_block(data, pdq, dark_block, dq_block, *, readout: tuple, integration_start: int):
-    """One pixel block: the dark resampled to the science ``readout`` (nints, ngroups, nframes, groupgap, dark
-    nframes, dark groupgap) here, so the client never holds a full resampled dark cube, then subtracted."""
-    matched = resample_dark(dark_block, *readout)
-    return subtract_dark(data, pdq, matched, collapse_dark_dq(dq_block), integration_start=integration_start)
+def _prepare_dark(corrections: Corrections, pixeldq, dark_block, dq_block, *, readout: tuple, integration_start: int):
+    """One pixel block: the dark matched to the science ``readout`` (nints, ngroups, nframes, groupgap, dark
+    nframes, dark groupgap) here, so the client never holds a full resampled dark cube; its DQ ORed into
+    PIXELDQ. A dark already in the science readout is used as read (the kernel counts NaN as 0)."""
+    nints, ngroups, nframes, groupgap, dark_nframes, dark_groupgap = readout
+    planes = dark_block if dark_block.ndim == 4 else dark_block[None]
+    if (nframes, groupgap) == (dark_nframes, dark_groupgap) and planes.shape[1] >= ngroups:
+        corrections.dark = planes[:, :ngroups]
+    else:
+        corrections.dark = resample_dark(dark_block, *readout)
+    corrections.dark_integrations = dark_integrations(nints, corrections.dark.shape[0], 0, integration_start)
+    return np.bitwise_or(pixeldq, collapse_dark_dq(dq_block)).astype(PIXEL_DTYPE)

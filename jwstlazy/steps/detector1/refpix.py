@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from jwstlazy.datamodels.dqflags import REFERENCE_PIXEL
+from jwstlazy.kernels.corrections import Corrections
 from jwstlazy.kernels.orientation import (
     detector_column_vector_to_dms,
     detector_row_vector_to_dms,
@@ -26,11 +27,11 @@ from jwstlazy.kernels.refpix import (
     full_frame_offsets,
     single_output_offsets,
     split_reference_strips,
-    subtract_offsets,
 )
 from jwstlazy.kernels.refpix_miri import miri_reference_offsets, subtract_miri_offsets
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
+from jwstlazy.steps.detector1.corrections import CorrectionStage, with_correction
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, with_arrays
 
 FULL_FRAME = (2048, 2048)
@@ -112,7 +113,7 @@ class RefPixStep(Step):
             )
             column_offsets = detector_column_vector_to_dms(column_offsets, fast, slow)
             row_offsets = None
-        return with_arrays(ramp, SCI=_apply_offsets(sci, column_offsets, row_offsets, columns_along_x))
+        return with_correction(ramp, _offsets_stage(sci, column_offsets, row_offsets, columns_along_x))
 
     @staticmethod
     def _may_hold_reference_pixels(ramp: xr.Dataset) -> bool:
@@ -164,23 +165,20 @@ def _single_output_or_zero(det_sci, det_dq, has_reference, column_origin, odd_ev
     return (single_output_offsets(det_sci, det_dq, column_origin, odd_even_columns=odd_even_columns, siglimit=siglimit),)
 
 
-def _apply_offsets(sci: da.Array, column_offsets: da.Array, row_offsets: da.Array | None, columns_along_x: bool):
-    """Subtract per-column (and per-row) offset vectors from every pixel block of ``sci``."""
-    nints, ngroups, ny, nx = sci.shape
-    arrays = [sci, _broadcast_vector(column_offsets, columns_along_x, sci)]
+def _offsets_stage(sci: da.Array, column_offsets: da.Array, row_offsets: da.Array | None, columns_along_x: bool):
+    """The fused-pass stage subtracting per-column (and per-row) offset vectors from every block of ``sci``."""
+    inputs = [_broadcast_vector(column_offsets, columns_along_x, sci)]
     if row_offsets is not None:
-        arrays.append(_broadcast_vector(row_offsets, not columns_along_x, sci))
-
-    (corrected,) = map_pixel_blocks(_apply_offsets_block, arrays, [OutputSpec(np.float32, (nints, ngroups))],
-                                    name="refpix", columns_along_x=columns_along_x)  # fmt: skip
-    return corrected
+        inputs.append(_broadcast_vector(row_offsets, not columns_along_x, sci))
+    return CorrectionStage("refpix", "offsets", _prepare_offsets, tuple(inputs), {"columns_along_x": columns_along_x})
 
 
-def _apply_offsets_block(data, columns, rows=None, *, columns_along_x: bool):
-    """One pixel block: the broadcast column (and row) offset blocks back to vectors, subtracted."""
-    column_vector = columns[:, :, 0, :] if columns_along_x else columns[:, :, :, 0]
-    row_vector = None if rows is None else (rows[:, :, :, 0] if columns_along_x else rows[:, :, 0, :])
-    return subtract_offsets(data, column_vector, row_vector, columns_along_x)
+def _prepare_offsets(corrections: Corrections, pixeldq, columns, rows=None, *, columns_along_x: bool):
+    """One block: the broadcast column (and row) offset blocks back to vectors; PIXELDQ is unchanged."""
+    corrections.column_offsets = columns[:, :, 0, :] if columns_along_x else columns[:, :, :, 0]
+    corrections.row_offsets = None if rows is None else (rows[:, :, :, 0] if columns_along_x else rows[:, :, 0, :])
+    corrections.columns_along_x = columns_along_x
+    return pixeldq
 
 
 def _broadcast_vector(vector: da.Array, along_x: bool, like: da.Array) -> da.Array:

@@ -7,10 +7,12 @@ import dataclasses
 import numpy as np
 import xarray as xr
 
-from jwstlazy.kernels.superbias import subtract_superbias
+from jwstlazy.datamodels.dqflags import PIXEL_DTYPE
+from jwstlazy.kernels.corrections import Corrections
+from jwstlazy.kernels.superbias import clean_bias
 from jwstlazy.steps.base import Step, StepParameters
-from jwstlazy.steps.chunked import OutputSpec, map_pixel_blocks
-from jwstlazy.steps.detector1.ramp_model import as_ramp, pixel_array, reference_array, with_arrays
+from jwstlazy.steps.detector1.corrections import CorrectionStage, with_correction
+from jwstlazy.steps.detector1.ramp_model import as_ramp, reference_array
 
 
 class SuperBiasStep(Step):
@@ -25,13 +27,12 @@ class SuperBiasStep(Step):
         pass
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
-        ramp = as_ramp(ds)
         bias = references["superbias"]
-        sci = pixel_array(ramp, "SCI")
-        sci, pixeldq = map_pixel_blocks(
-            subtract_superbias,
-            [sci, pixel_array(ramp, "PIXELDQ"), reference_array(bias, "SCI", np.float32), reference_array(bias, "DQ", np.uint32)],
-            [OutputSpec(np.float32, sci.shape[:2]), OutputSpec(np.uint32)],
-            name="superbias",
-        )
-        return with_arrays(ramp, SCI=sci, PIXELDQ=pixeldq)
+        inputs = (reference_array(bias, "SCI", np.float32), reference_array(bias, "DQ", np.uint32))
+        return with_correction(as_ramp(ds), CorrectionStage("superbias", "bias", _prepare_bias, inputs))
+
+
+def _prepare_bias(corrections: Corrections, pixeldq, bias, bias_dq):
+    """One block of the superbias (NaN counts as 0); its DQ is ORed into PIXELDQ."""
+    corrections.bias = clean_bias(bias)
+    return np.bitwise_or(pixeldq, bias_dq).astype(PIXEL_DTYPE)
