@@ -420,9 +420,10 @@ class FitsImageTarget:
             return
         stored = _encode(np.asarray(values, dtype=self.dtype), self.bitpix, self.bzero)
         slices = _unit_slices(key, self.shape)
-        if slices is not None and _scattered(slices, self.shape, stored.dtype.itemsize):
-            # e.g. a block of a time series' per-integration images: a map would be faulted in nearly whole
-            # (and counted in the process's memory) for a few rows of every integration
+        if slices is not None:
+            # one pwrite per contiguous run: through a memory map every page of a new file is faulted in
+            # (twice as slow for a full-frame block), and for a block of a time series' per-integration
+            # images (a few rows of every integration) nearly the whole map, counted in the process's memory
             block = np.broadcast_to(stored, [k.stop - k.start for k in slices])
             _write_runs(self.path, self.offset, self.shape, block, slices)
             return

@@ -48,8 +48,9 @@ def test_strips_and_row_ranges_read_by_pread_equal_the_array(tmp_path, monkeypat
         np.testing.assert_array_equal(source[key], values[key])
 
 
-def test_scattered_blocks_are_written_run_by_run(tmp_path):
-    """A time-series block (a few rows of every integration) is written with pwrite, the rest by memory map."""
+def test_blocks_are_written_run_by_run(tmp_path):
+    """Blocks are written with one pwrite per contiguous run: scattered ones (a few rows of every integration),
+    whole-row bands, a corner, and (through the memory map) an integer-indexed plane."""
     from jwstlazy.datamodels.fits_io import FitsImageTarget
 
     values = np.arange(5 * 40 * 30, dtype=np.float32).reshape(5, 40, 30)
@@ -59,7 +60,9 @@ def test_scattered_blocks_are_written_run_by_run(tmp_path):
         target = FitsImageTarget(path, hdul["SCI"].fileinfo()["datLoc"], values.shape, np.float32)
     rows = (slice(0, 5), slice(3, 9), slice(0, 30))  # scattered: 6 rows of each integration
     assert _scattered(rows, values.shape, 4)
-    for block in (rows, (slice(0, 5), slice(0, 3), slice(0, 30)), (slice(0, 5), slice(9, 40), slice(0, 30))):
+    blocks = (rows, (slice(0, 5), slice(0, 3), slice(0, 30)), (slice(0, 4), slice(9, 40), slice(0, 12)),
+              (slice(0, 4), slice(9, 40), slice(12, 30)), (4, slice(9, 40), slice(None)))
+    for block in blocks:
         target[block] = values[block]
     with fits.open(path) as hdul:
         np.testing.assert_array_equal(hdul["SCI"].data, values)
