@@ -91,12 +91,13 @@ def _array(values: np.ndarray | None, dtype: type, ndim: int) -> np.ndarray:
 
 @numba.njit(cache=True, parallel=True)
 def _apply(data, gdq, stages, bias, column_offsets, row_offsets, columns_along_x, coeffs, dark, dark_integrations):
-    """Row by row; each correction is one loop over the row that LLVM can vectorise."""
+    """Row by row (the rows of one integration together); each correction is a loop over a row that LLVM can
+    vectorise."""
     nints, ngroups, ny, nx = data.shape
     n = coeffs.shape[0]
     out = np.empty_like(data)
     for y in numba.prange(ny):
-        value = np.empty(nx, dtype=np.float32)  # linearity's input row (the polynomial is built in ``out``)
+        polynomial = np.empty((ngroups, nx), dtype=np.float32)  # linearity's sums, one row per group
         for i in range(nints):
             for g in range(ngroups):
                 row = out[i, g, y]
@@ -125,24 +126,29 @@ def _apply(data, gdq, stages, bias, column_offsets, row_offsets, columns_along_x
                             sides = row_offsets[i, g]
                             for x in range(nx):
                                 row[x] = np.float32(np.float64(row[x]) - sides[x])
-                if stages & LINEARITY:
-                    # Horner's rule one coefficient per pass (each pass vectorises), the operations of
-                    # linearity._horner32 in the same order
+            if stages & LINEARITY:
+                # Horner's rule one coefficient at a time over the integration's rows (each pass vectorises;
+                # per pixel the operations of linearity._horner32, in the same order)
+                top = coeffs[n - 1, y]
+                for g in range(ngroups):
+                    value, total = out[i, g, y], polynomial[g]
                     for x in range(nx):
-                        value[x] = row[x]
-                    top = coeffs[n - 1, y]
-                    for x in range(nx):
-                        row[x] = top[x] * value[x]
-                    for k in range(n - 2, 0, -1):
-                        term = coeffs[k, y]
+                        total[x] = top[x] * value[x]
+                for k in range(n - 2, 0, -1):
+                    term = coeffs[k, y]
+                    for g in range(ngroups):
+                        value, total = out[i, g, y], polynomial[g]
                         for x in range(nx):
-                            row[x] = (row[x] + term[x]) * value[x]
-                    constant, flags = coeffs[0, y], gdq[i, g, y]
+                            total[x] = (total[x] + term[x]) * value[x]
+                constant = coeffs[0, y]
+                for g in range(ngroups):
+                    row, total, flags = out[i, g, y], polynomial[g], gdq[i, g, y]
                     for x in range(nx):
-                        corrected = row[x] + constant[x]
-                        row[x] = value[x] if flags[x] & SATURATED else corrected
-                if stages & DARK:
-                    planes = dark[dark_integrations[i], g, y]
+                        corrected = total[x] + constant[x]
+                        row[x] = row[x] if flags[x] & SATURATED else corrected
+            if stages & DARK:
+                for g in range(ngroups):
+                    row, planes = out[i, g, y], dark[dark_integrations[i], g, y]
                     for x in range(nx):
                         level = planes[x]
                         row[x] = row[x] - (np.float32(0.0) if np.isnan(level) else level)
