@@ -35,6 +35,7 @@ from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.allocator import tune_allocator
 from jwstlazy.graphs.block_order import block_major_local_order
 from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
+from jwstlazy.graphs.garbage_collection import objects_before_run_frozen
 from jwstlazy.graphs.naming import product_path, temporary_files_for
 from jwstlazy.graphs.optimize import optimize_writes
 from jwstlazy.graphs.product_writes import write_task
@@ -196,6 +197,14 @@ def run_program(
     :class:`JwstLazyInputError` before anything runs for bad arguments or missing inputs.
     """
     tune_allocator()  # before any worker process starts: they inherit the settings
+    with objects_before_run_frozen():
+        return _run_program(pipeline, inputs, output_dir, scheduler, overwrite, progress, chunks, memory_limit)
+
+
+def _run_program(pipeline: Pipeline, inputs: Inputs, output_dir: str | os.PathLike, scheduler: str | None,
+                 overwrite: bool, progress: bool, chunks: Mapping[str, int] | str | None,
+                 memory_limit: int | str | None) -> ProgramResult:  # fmt: skip
+    """:func:`run_program`'s body."""
     spec = parse_scheduler(scheduler)
     limit = parse_memory_limit(memory_limit)
     overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks
