@@ -13,8 +13,59 @@ import numpy as np
 
 __all__ = ["column_medians", "median_of_first", "sort_columns", "transpose_columns"]
 
-#: Up to this many values use branch-free bubble passes; longer sequences a full sort.
+#: Up to this many values use branch-free compare-exchange sequences; longer sequences selection or a sort.
 SMALL_MEDIAN = 24
+
+
+def _odd_even_merge_sort(n: int) -> list[tuple[int, int]]:
+    """Batcher's odd-even merge sorting network for ``n`` values: compare-exchange pairs (i < j), in order.
+
+    Built for the next power of two; pairs reaching past ``n`` are dropped (as if the missing values were
+    +inf, which never move), so the network still sorts ``n`` values."""
+    size = 1
+    while size < n:
+        size *= 2
+    pairs = []
+    p = 1
+    while p < size:
+        k = p
+        while k >= 1:
+            for j in range(k % p, size - k, 2 * k):
+                for i in range(min(k, size - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p) and i + j + k < n:
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return pairs
+
+
+def _needed_for(pairs: list[tuple[int, int]], outputs: set[int]) -> list[tuple[int, int]]:
+    """The pairs of a sorting network that can change the values ending at positions ``outputs``."""
+    needed, kept = set(outputs), []
+    for i, j in reversed(pairs):
+        if i in needed or j in needed:
+            kept.append((i, j))
+            needed |= {i, j}
+    return kept[::-1]
+
+
+def _network_table(median_only: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(pairs (SMALL_MEDIAN + 1, most, 2) int64, counts (SMALL_MEDIAN + 1,)): row n is the network for n values
+    (for ``median_only``, only what puts the middle values, (n - 1) // 2 and n // 2, in place)."""
+    networks = []
+    for n in range(SMALL_MEDIAN + 1):
+        pairs = _odd_even_merge_sort(n)
+        networks.append(_needed_for(pairs, {(n - 1) // 2, n // 2}) if median_only and n else pairs)
+    table = np.zeros((SMALL_MEDIAN + 1, max(len(p) for p in networks), 2), dtype=np.int64)
+    for n, pairs in enumerate(networks):
+        if pairs:
+            table[n, : len(pairs)] = pairs
+    return table, np.array([len(p) for p in networks], dtype=np.int64)
+
+
+#: Compare-exchange networks by count of values: full sorts, and the part of each that places the median.
+SORT_PAIRS, SORT_COUNTS = _network_table(median_only=False)
+MEDIAN_PAIRS, MEDIAN_COUNTS = _network_table(median_only=True)
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -96,8 +147,7 @@ def column_medians(tile: np.ndarray, n_rows: int, n_columns: int, out: np.ndarra
         for c in range(n_columns):
             out[c] = median_of_first(columns[c], n_rows)
         return
-    for p in range(1, n_rows - low_index + 1):
-        _bubble_pass(tile, n_rows - p, n_columns)
+    _compare_exchange(tile, MEDIAN_PAIRS[n_rows], MEDIAN_COUNTS[n_rows], n_columns)
     for c in range(n_columns):
         if n_rows % 2 == 1:
             out[c] = tile[low_index, c]
@@ -126,16 +176,15 @@ def sort_columns(tile: np.ndarray, n_rows: int, n_columns: int) -> None:
         for c in range(n_columns):
             tile[:n_rows, c] = np.sort(tile[:n_rows, c])
         return
-    for p in range(1, n_rows):
-        _bubble_pass(tile, n_rows - p, n_columns)
+    _compare_exchange(tile, SORT_PAIRS[n_rows], SORT_COUNTS[n_rows], n_columns)
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
-def _bubble_pass(tile, n_pairs, n_columns):
-    """Compare-exchange rows (j, j + 1) for j < n_pairs in every column."""
-    for j in range(n_pairs):
-        upper = tile[j]
-        lower = tile[j + 1]
+def _compare_exchange(tile, pairs, n_pairs, n_columns):
+    """For each of the first ``n_pairs`` pairs (i, j) of a network, rows i and j of every column to (min, max)."""
+    for k in range(n_pairs):
+        upper = tile[pairs[k, 0]]
+        lower = tile[pairs[k, 1]]
         for c in range(n_columns):
             a = upper[c]
             b = lower[c]

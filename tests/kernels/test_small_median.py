@@ -6,7 +6,16 @@ import numba
 import numpy as np
 import pytest
 
-from jwstlazy.kernels.small_median import column_medians, median_of_first, sort_columns
+from jwstlazy.kernels.small_median import (
+    MEDIAN_COUNTS,
+    MEDIAN_PAIRS,
+    SMALL_MEDIAN,
+    SORT_COUNTS,
+    SORT_PAIRS,
+    column_medians,
+    median_of_first,
+    sort_columns,
+)
 
 
 @numba.njit(cache=True)
@@ -24,7 +33,7 @@ def _sort_columns(tile, n_rows, n_columns):
     sort_columns(tile, n_rows, n_columns)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 9, 10, 24, 25, 40, 100, 901])
+@pytest.mark.parametrize("n", [*range(1, 27), 40, 100, 901])
 def test_medians_and_sorts_match_numpy(n):
     rng = np.random.default_rng(n)
     tile = np.round(rng.normal(0, 3, (n + 2, 7)), 1)  # rounding gives ties
@@ -61,3 +70,18 @@ def test_long_medians_by_selection_match_numpy(n, pattern):
     buffer = values.copy()
     assert _median_of_first(buffer, n) == np.median(values)
     assert sorted(buffer) == sorted(values)
+
+
+@pytest.mark.parametrize("n", range(1, 17))
+def test_networks_sort_every_zero_one_input(n):
+    """The 0-1 principle: a compare-exchange network that sorts every sequence of 0s and 1s sorts everything;
+    the median networks must place the middle values of each."""
+    patterns = ((np.arange(2**n)[None, :] >> np.arange(n)[:, None]) & 1).astype(np.uint8)  # (n, 2**n)
+    for pairs, count, rows in ((SORT_PAIRS, SORT_COUNTS, slice(None)),
+                               (MEDIAN_PAIRS, MEDIAN_COUNTS, [(n - 1) // 2, n // 2])):  # fmt: skip
+        values = patterns.copy()
+        for i, j in pairs[n, : count[n]]:
+            assert 0 <= i < j < n
+            values[i], values[j] = np.minimum(values[i], values[j]), np.maximum(values[i], values[j])
+        np.testing.assert_array_equal(values[rows], np.sort(patterns, axis=0)[rows])
+    assert SMALL_MEDIAN >= 16 and MEDIAN_COUNTS[n] <= SORT_COUNTS[n] <= n * (n - 1) // 2
