@@ -107,21 +107,18 @@ def _flag_pixels(data, gdq, hints, thresh, no_check, nframes, bias):
     data, gdq, hints: (nints, ngroups, ny, nx); thresh, no_check, bias: (ny, nx).
     """
     nints, ngroups, ny, nx = data.shape
-    tally = np.zeros((ny, nx), dtype=np.bool_)
+    tally = np.zeros(nx, dtype=np.uint8)  # a row's pixels saturated so far in the integration
     for i in range(nints):
-        tally[:] = False
-        for g in range(ngroups):
-            for y in range(ny):
-                for x in range(nx):
-                    value = data[i, g, y, x]
-                    if value >= thresh[y, x]:
-                        tally[y, x] = True
-                    flags = gdq[i, g, y, x]
-                    if tally[y, x]:
-                        flags |= SATURATED
-                    if value <= 0:
-                        flags |= AD_FLOOR | DO_NOT_USE
-                    gdq[i, g, y, x] = flags
+        for y in range(ny):  # a row at a time: its tally and thresholds stay in the L1 cache
+            limit = thresh[y]
+            for x in range(nx):
+                tally[x] = 0
+            for g in range(ngroups):
+                values, flags = data[i, g, y], gdq[i, g, y]
+                for x in range(nx):  # branch-free, vectorised
+                    value = values[x]
+                    tally[x] |= value >= limit[x]
+                    flags[x] |= (SATURATED if tally[x] else 0) | ((AD_FLOOR | DO_NOT_USE) if value <= 0 else 0)
         if nframes <= 1:
             continue
         for g in range(ngroups - 1):
