@@ -245,6 +245,7 @@ class _TileWork(NamedTuple):
     medians: np.ndarray
     power_index: np.ndarray
     inv_rn2: np.ndarray
+    weights: np.ndarray  #: (ngroups, TILE) each group's optimal weight in the integration being fitted
     sums: np.ndarray
     exposure_sums: np.ndarray
     pixel_terms: np.ndarray  #: (6, TILE) a clean integration's variance terms, the same for all of a pixel's
@@ -264,6 +265,7 @@ def _tile_work(nints, ngroups):
         np.empty(TILE, dtype=np.float64),
         np.empty(TILE, dtype=np.int64),
         np.empty(TILE, dtype=np.float64),
+        np.empty((max(ngroups, 1), TILE), dtype=np.float64),
         np.empty((5, TILE), dtype=np.float64),
         np.empty((3, TILE), dtype=np.float64),
         np.empty((6, TILE), dtype=np.float64),
@@ -367,17 +369,27 @@ def _fit_clean_tile(
             tile.inv_rn2[t] = 1.0 / (rn * rn)
             for k in range(5):
                 sums[k, t] = 0.0
+        # the weighted sums over groups, as the per-pixel code adds them; weights gathered first, and each loop
+        # over the tile writes few arrays (more than LLVM's limit of runtime alias checks and it is not vectorised)
+        shape_weights = weight_table[:, ngroups]
+        for t in range(n):
+            for j in range(ngroups):
+                tile.weights[j, t] = shape_weights[tile.power_index[t], j] * tile.inv_rn2[t]
         for j in range(ngroups):
             x = np.float64(j)
+            weights = tile.weights[j]
+            s0, s1, s2 = sums[0], sums[1], sums[2]
             for t in range(n):
-                weight = weight_table[tile.power_index[t], ngroups, j] * tile.inv_rn2[t]
-                value = np.float64(data[i, j, y, x0 + t])
-                x_weight = x * weight
-                sums[0, t] += weight
-                sums[1, t] += x_weight
-                sums[2, t] += x * x_weight
-                sums[3, t] += value * weight
-                sums[4, t] += value * x_weight
+                x_weight = x * weights[t]
+                s0[t] += weights[t]
+                s1[t] += x_weight
+                s2[t] += x * x_weight
+            group_values = data[i, j, y, x0 : x0 + n]
+            s3, s4 = sums[3], sums[4]
+            for t in range(n):
+                value = np.float64(group_values[t])
+                s3[t] += value * weights[t]
+                s4[t] += value * (x * weights[t])
         if any_flagged:
             for t in range(n):
                 if tile.clean[t] and not tile.clean_ints[i, t]:
