@@ -1,9 +1,10 @@
 """Medians and sorts of short per-pixel sequences (a ramp's group differences) inside numba kernels.
 
-Shared by the ramp-fitting and jump kernels. The scalar form works on one pixel's values; the
-column forms work on a (values, pixels) tile and run the same branch-free compare-exchange
-sequence on every column at once, which the compiler vectorises over pixels. Both give exactly
-the median numpy gives (for even counts, the mean of the two middle values).
+Shared by the ramp-fitting and jump kernels. The scalar form works on one pixel's values (bubble
+passes, quickselect for long sequences); the column forms work on a (values, pixels) tile and run
+the same branch-free compare-exchange network (Batcher's odd-even merge sort, or the part of it
+that places the middle values) on every column at once, which the compiler vectorises over pixels.
+Both give exactly the median numpy gives (for even counts, the mean of the two middle values).
 """
 
 from __future__ import annotations
