@@ -181,6 +181,7 @@ def describe_error(error: BaseException) -> str:
 
 
 # -- computing it ----------------------------------------------------------------------------------
+@objects_before_run_frozen()
 def run_program(
     pipeline: Pipeline,
     inputs: Inputs,
@@ -197,14 +198,6 @@ def run_program(
     :class:`JwstLazyInputError` before anything runs for bad arguments or missing inputs.
     """
     tune_allocator()  # before any worker process starts: they inherit the settings
-    with objects_before_run_frozen():
-        return _run_program(pipeline, inputs, output_dir, scheduler, overwrite, progress, chunks, memory_limit)
-
-
-def _run_program(pipeline: Pipeline, inputs: Inputs, output_dir: str | os.PathLike, scheduler: str | None,
-                 overwrite: bool, progress: bool, chunks: Mapping[str, int] | str | None,
-                 memory_limit: int | str | None) -> ProgramResult:  # fmt: skip
-    """:func:`run_program`'s body."""
     spec = parse_scheduler(scheduler)
     limit = parse_memory_limit(memory_limit)
     overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 
 @contextmanager
 def objects_before_run_frozen() -> Iterator[None]:
-    """Leave the objects that exist now out of garbage collections until the block ends."""
+    """Leave the objects that exist now out of garbage collections until the block ends (also usable as a
+    decorator, ``@objects_before_run_frozen()``: then for each call)."""
     gc.freeze()
     try:
         yield

@@ -80,6 +80,7 @@ def resample_dark(
     sci_groupgap: int,
     dark_nframes: int = 1,
     dark_groupgap: int = 0,
+    nan_as_zero: bool = True,
 ) -> np.ndarray:
     """Dark planes matching the science groups, for one chunk.
 
@@ -88,6 +89,8 @@ def resample_dark(
     dark : (dark_ngroups, ny, nx) or MIRI (dark_nints, dark_ngroups, ny, nx) float32 DN, DARK ``SCI``.
     sci_nints, sci_ngroups, sci_nframes, sci_groupgap : the science readout (NINTS, NGROUPS, NFRAMES, GROUPGAP).
     dark_nframes, dark_groupgap : the dark's readout (1 and 0 for all CRDS darks).
+    nan_as_zero : False leaves NaN in a dark already in the science readout, which is then returned as read
+        (a view, no copy): for :func:`jwstlazy.kernels.corrections.apply_corrections`, which counts NaN as 0.
 
     Returns
     -------
@@ -107,6 +110,8 @@ def resample_dark(
         n_extra = math.ceil((sci_frames - dark_frames + dark_groupgap) / (dark_nframes + dark_groupgap))
         planes = _extrapolate(planes, int(n_extra))
     if sci_nframes == dark_nframes and sci_groupgap == dark_groupgap:
+        if not nan_as_zero:
+            return planes[:, :sci_ngroups].astype(np.float32, copy=False)
         matched = np.array(planes[:, :sci_ngroups], dtype=np.float32)  # one copy (the input is left as it is)
         matched[np.isnan(matched)] = 0
         return matched

@@ -96,3 +96,15 @@ def test_crosscheck_stcal(miri):
     got, got_pdq = subtract_dark(data_in, np.zeros((6, 5), np.uint32), matched, collapse_dark_dq(drk.groupdq))
     np.testing.assert_allclose(got, out.data, rtol=0, atol=2e-4)
     np.testing.assert_array_equal(got_pdq, out.pixeldq)
+
+
+def test_a_dark_in_the_science_readout_can_be_used_as_read():
+    """``nan_as_zero=False``: no copy and NaN kept (apply_corrections counts NaN as 0); the result subtracts the same."""
+    dark = np.arange(3 * 2 * 2, dtype=np.float32).reshape(3, 2, 2)
+    dark[1, 0, 1] = np.nan
+    as_read = resample_dark(dark, 1, 2, 1, 0, nan_as_zero=False)
+    assert np.shares_memory(as_read, dark) and np.isnan(as_read[0, 1, 0, 1])
+    zeroed = resample_dark(dark, 1, 2, 1, 0)
+    data = np.ones((1, 2, 2, 2), np.float32)
+    pdq = np.zeros((2, 2), np.uint32)
+    np.testing.assert_array_equal(subtract_dark(data, pdq, as_read, pdq)[0], subtract_dark(data, pdq, zeroed, pdq)[0])

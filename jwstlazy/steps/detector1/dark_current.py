@@ -52,11 +52,6 @@ def _prepare_dark(corrections: Corrections, pixeldq, dark_block, dq_block, *, re
     """One pixel block: the dark matched to the science ``readout`` (nints, ngroups, nframes, groupgap, dark
     nframes, dark groupgap) here, so the client never holds a full resampled dark cube; its DQ ORed into
     PIXELDQ. A dark already in the science readout is used as read (the kernel counts NaN as 0)."""
-    nints, ngroups, nframes, groupgap, dark_nframes, dark_groupgap = readout
-    planes = dark_block if dark_block.ndim == 4 else dark_block[None]
-    if (nframes, groupgap) == (dark_nframes, dark_groupgap) and planes.shape[1] >= ngroups:
-        corrections.dark = planes[:, :ngroups]
-    else:
-        corrections.dark = resample_dark(dark_block, *readout)
-    corrections.dark_integrations = dark_integrations(nints, corrections.dark.shape[0], 0, integration_start)
+    corrections.dark = resample_dark(dark_block, *readout, nan_as_zero=False)
+    corrections.dark_integrations = dark_integrations(readout[0], corrections.dark.shape[0], 0, integration_start)
     return np.bitwise_or(pixeldq, collapse_dark_dq(dq_block)).astype(PIXEL_DTYPE)
