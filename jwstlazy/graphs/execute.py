@@ -14,6 +14,8 @@ does both from a pipeline name, for ``jwstlazy.run`` and ``jwstlazy run``.
 * Faults: every task is pure (a write task rewrites its whole product), so a lost worker costs a
   recomputation on dask.distributed. An exposure that fails (corrupt file, missing reference) is reported
   by name while the others finish; :class:`ProgramFailed` is raised at the end.
+* Kernels: before a cluster gets work, kernels missing from numba's cache are compiled in a separate process
+  (:mod:`jwstlazy.graphs.kernel_warmup`), so that workers load them instead of each compiling them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from jwstlazy.allocator import tune_allocator
 from jwstlazy.graphs.block_order import block_major_local_order
 from jwstlazy.graphs.chunks import choose_chunks, merged_chunks, parse_chunks
 from jwstlazy.graphs.garbage_collection import objects_before_run_frozen
+from jwstlazy.graphs.kernel_warmup import warm_kernel_cache
 from jwstlazy.graphs.naming import product_path, temporary_files_for
 from jwstlazy.graphs.optimize import optimize_writes
 from jwstlazy.graphs.product_writes import write_task
@@ -217,6 +220,7 @@ def run_program(
                 _remove_temporaries(graph.writes)
                 _compute_locally(graph, execution, result, label)
             else:
+                warm_kernel_cache(pipeline, todo, sizing)  # workers compiling the kernels themselves can stall
                 graph = _run_on_cluster(pipeline, todo, output_dir, sizing, execution, result, label)
             _remove_temporaries(graph.sources)  # every product target, submitted or not
     if result.failed:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numba
 
-__all__ = ["drop_stale_cache", "kernel_cache_directory"]
+__all__ = ["cache_state", "drop_stale_cache", "kernel_cache_directory"]
 
 #: The fingerprint's file name, in the cache directory.
 FINGERPRINT_NAME = "jwstlazy-kernels.sha256"
@@ -40,6 +40,14 @@ def sources_fingerprint(folder: Path | None = None) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def cache_state(folder: Path | None = None) -> str:
+    """What numba's cache of the kernels depends on: the sources' contents (:func:`sources_fingerprint`) and
+    each source file's modification time and size, which numba checks before using a cached kernel."""
+    folder = folder or Path(__file__).parent
+    stamps = sorted((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in folder.glob("*.py"))
+    return sources_fingerprint(folder) + ":" + hashlib.sha256(repr(stamps).encode()).hexdigest()
 
 
 def drop_stale_cache(cache_directory: Path | None = None, fingerprint: str | None = None) -> bool:
