@@ -31,6 +31,7 @@ from jwstlazy.simulate.detectors import Detector, get_detector
 from jwstlazy.simulate.emi import write_simulated_emicorr_reference
 from jwstlazy.simulate.filters import known_filters, photometric_filter
 from jwstlazy.simulate.readout import READOUT_PATTERNS, frame_time, resolve_subarray
+from jwstlazy.wcs.siaf import DETECTOR_APERTURES
 
 USEAFTER = "2022-01-01T00:00:00"
 _PHOTOM_UNCERTAINTY = 0.01  # relative
@@ -127,7 +128,8 @@ def write_reference_files(
     pixar = {"PIXAR_SR": cal.pixar_sr, "PIXAR_A2": cal.pixar_a2}
     write("area", "Simulated relative pixel area", {"SCI": cut(cal.area)}, **pixar)
     write("photom", "Simulated photometric calibration", {}, {"PHOTOM": _photom_table(det)}, **pixar)
-    written["distortion"] = _write_distortion(det, outdir)
+    if det.name in DETECTOR_APERTURES:  # imaging detectors; NIRSpec's spectral WCS is not built here
+        written["distortion"] = _write_distortion(det, outdir)
     if det.is_miri:
         written["emicorr"] = _write_emicorr(outdir)
     return written

@@ -26,6 +26,15 @@ def test_scenarios_are_listed() -> None:
         simulate_program("not-a-scenario", "unused")
 
 
+def test_every_detector_of_a_nirspec_program_gets_references(tmp_path) -> None:
+    """NIRSpec has no imaging distortion here: its references are written without one, for both detectors."""
+    written = simulate_program("nirspec-dark", tmp_path, seed=1, size="64")
+    assert set(written["references"]) == {"NRS1", "NRS2"}
+    for refs in written["references"].values():
+        assert "distortion" not in refs and {"mask", "dark", "superbias", "linearity"} <= set(refs)
+        assert all(path.exists() for path in refs.values())
+
+
 def test_program_writes_exposures_references_truth(imaging) -> None:
     out, written = imaging
     assert len(written["uncal"]) == 8 and len(written["truth"]) == 8
