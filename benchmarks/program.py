@@ -2,11 +2,13 @@
 
 For N simulated exposures (``nircam-imaging``, 2 detectors x 4 dithers per batch, renamed to new
 observation numbers beyond 8) and W single-threaded workers of a ``distributed.LocalCluster``, prints
-the median over ``--repeats`` runs of: wall time of the run (cluster already started), throughput
-(exposures/s), scaling efficiency (throughput(W) / (W * throughput(1))), peak resident memory of any worker
-and of the client process (their high-water marks, VmHWM; each row runs in a fresh process), and the CPU seconds per
+the median over ``--repeats`` rounds of: wall time of the run (cluster already started and warmed up on W
+exposures), throughput (exposures/s), scaling efficiency (the median over rounds of throughput(W) /
+(W * throughput(1)) within a round), peak resident memory of any worker and of the client process (their
+high-water marks, VmHWM, the largest over the rounds; each run in a fresh process), and the CPU seconds per
 exposure of the client process (client and scheduler) and of all workers together: on a machine with as many
-cores as workers, the client's share is what keeps the scaling under W.
+cores as workers, the client's share is what keeps the scaling under W. A round runs each worker count once,
+one after the other, so that the runs a ratio compares are close in time.
 
     python benchmarks/program.py --sizes 4 8 16 --workers 1 2 --repeats 3 --pixels 256
     python benchmarks/program.py --pixels full --memory-limit 4GB --out /tmp/jwstlazy_program_bench  # full frames
@@ -130,21 +132,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.out / f"nircam-{args.pixels}" if args.out else Path(scratch)
         files, references = make_program(folder, max(args.sizes), args.pixels)
-        print(f"detector1, {args.pixels}x{args.pixels} NIRCam exposures, median of {args.repeats} run(s), "
+        print(f"detector1, {args.pixels}x{args.pixels} NIRCam exposures, median of {args.repeats} round(s), "
               f"memory limit {args.memory_limit}/worker, chunks {args.chunks or 'auto'}")  # fmt: skip
         print(f"{'N':>4} {'workers':>7} {'seconds':>8} {'exp/s':>7} {'efficiency':>10} {'worker peak MB':>14} "
               f"{'client peak MB':>14} {'client CPU s/exp':>16} {'workers CPU s/exp':>17}")  # fmt: skip
         for n in args.sizes:
-            single = None
+            # rounds: one run of each worker count after the other, so that a ratio compares runs minutes apart at
+            # most (this VM's speed drifts by 10-20 % over tens of minutes; whole rows apart, ratios moved with it)
+            rounds = [{workers: measure_in_child(files[:n], references, workers, 1, args.memory_limit, args.chunks)
+                       for workers in args.workers} for _ in range(args.repeats)]  # fmt: skip
             for workers in args.workers:
-                row = measure_in_child(files[:n], references, workers, args.repeats, args.memory_limit, args.chunks)
-                throughput = n / row["seconds"]
-                single = throughput if workers == 1 else single
-                efficiency = f"{throughput / (workers * single):10.2f}" if single else f"{'-':>10}"
-                print(f"{n:>4} {workers:>7} {row['seconds']:>8.2f} {throughput:>7.2f} {efficiency} "
-                      f"{row['worker_peak'] / 2**20:>14.0f} {row['client_peak'] / 2**20:>14.0f} "
-                      f"{row['client_cpu']:>16.2f} {row['worker_cpu']:>17.2f}", flush=True)  # fmt: skip
-
+                rows = [r[workers] for r in rounds]
+                seconds = statistics.median(row["seconds"] for row in rows)
+                throughput = n / seconds
+                if 1 in args.workers:  # median over rounds of (time with 1 worker / time with W) / W
+                    efficiency = statistics.median(r[1]["seconds"] / (workers * r[workers]["seconds"]) for r in rounds)
+                    shown = f"{efficiency:10.2f}"
+                else:
+                    shown = f"{'-':>10}"
+                print(f"{n:>4} {workers:>7} {seconds:>8.2f} {throughput:>7.2f} {shown} "
+                      f"{max(row['worker_peak'] for row in rows) / 2**20:>14.0f} "
+                      f"{max(row['client_peak'] for row in rows) / 2**20:>14.0f} "
+                      f"{statistics.median(row['client_cpu'] for row in rows):>16.2f} "
+                      f"{statistics.median(row['worker_cpu'] for row in rows):>17.2f}", flush=True)  # fmt: skip
 
 if __name__ == "__main__":
     main()
