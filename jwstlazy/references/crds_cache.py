@@ -4,7 +4,7 @@ A CRDS-format reference file is a FITS file whose primary header carries REFTYPE
 its selector keywords (DETECTOR, SUBARRAY, FILTER, ...), or an ASDF file whose ``meta`` tree carries the same
 information (``meta.reftype``, ``meta.instrument.name``, ...). :func:`scan_directory` reads only those
 headers, never pixels, and remembers each file's header until the file changes (same size and
-modification time), so repeated look-ups in a folder cost one ``os.scandir``.
+modification time), and a folder's scan until the folder changes (see :func:`scan_directory`).
 
 The local CRDS cache layout is ``$CRDS_PATH/references/jwst/<instrument>/jwst_<instrument>_<reftype>_NNNN
 .fits|asdf`` (or the flat ``$CRDS_PATH/references/jwst/`` some caches use). No server is ever contacted.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,40 +169,101 @@ def _cached_header(path: Path, stat: os.stat_result) -> ReferenceHeader | str:
 
 
 def scan_directory(
-    directory: str | os.PathLike, name_filter: Callable[[str], bool] | None = None
+    directory: str | os.PathLike, name_filter: Callable[[str], bool] | None = None, reftype: str | None = None
 ) -> DirectoryScan:
     """Headers of the FITS/ASDF files directly inside ``directory`` (not recursive), sorted by name.
 
     ``name_filter(file_name)`` may exclude files before their header is read. A missing folder gives
     an empty scan. Unreadable files are listed in ``unreadable`` with the reason, never raised.
+
+    With ``reftype`` (the type being looked for), a scan of a folder unchanged since (same modification time,
+    and last modified over :data:`SETTLED_SECONDS` before that scan) is reused when every file it found of that
+    type is unchanged too: a program's exposures look up ~17 types each, and scanning a CRDS cache of thousands
+    of files every time cost more than building the exposure's graph. Files are added, removed and replaced
+    through the folder (which changes its time); a file rewritten in place is noticed when it is of the type
+    looked for (others: on the folder's next change, or after :func:`clear_header_cache`).
     """
     directory = Path(directory).resolve()
+    try:
+        folder_time = directory.stat().st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
+        return DirectoryScan(directory, (), ())
+    key = _scan_key(directory, folder_time, name_filter) if reftype is not None else None
+    if key is not None:
+        with _cache_lock:
+            remembered = _scan_cache.get(key)
+        if remembered is not None and _unchanged(remembered, reftype):
+            return remembered[0]
+    started = time.time_ns()
+    scan, signatures = _scan(directory, name_filter)
+    if key is not None and started - folder_time > SETTLED_SECONDS * 1e9:
+        with _cache_lock:  # (a folder changed within a tick of its last change may keep its time: not trusted)
+            _scan_cache[key] = (scan, signatures)
+    return scan
+
+
+#: A folder's scan is remembered only if the folder was last changed this long before (file systems keep
+#: times in ticks of up to 2 s: a change within the same tick would not show).
+SETTLED_SECONDS = 2.0
+
+_Signature = tuple[int, int]  # (st_mtime_ns, st_size) of a file
+_scan_cache: dict[tuple, tuple[DirectoryScan, dict[Path, _Signature]]] = {}
+
+
+def _scan_key(directory: Path, folder_time: int, name_filter: Callable[[str], bool] | None) -> tuple | None:
+    try:
+        return (directory, folder_time, name_filter) if hash(name_filter) is not None else None
+    except TypeError:  # an unhashable filter: never remembered
+        return None
+
+
+def _scan(directory: Path, name_filter: Callable[[str], bool] | None) -> tuple[DirectoryScan, dict[Path, _Signature]]:
+    """The scan of ``directory``, and the signature of each file whose header it holds."""
     headers: list[ReferenceHeader] = []
     unreadable: list[tuple[Path, str]] = []
+    signatures: dict[Path, _Signature] = {}
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except (FileNotFoundError, NotADirectoryError):
-        return DirectoryScan(directory, (), ())
+        return DirectoryScan(directory, (), ()), signatures
     for entry in entries:
         if not is_reference_file_name(entry.name) or (name_filter and not name_filter(entry.name)):
             continue
         try:
             if not entry.is_file():
                 continue
-            result = _cached_header(Path(entry.path), entry.stat())
+            stat = entry.stat()
+            result = _cached_header(Path(entry.path), stat)
         except OSError as exc:
             result = f"cannot stat: {exc}"
         if isinstance(result, ReferenceHeader):
             headers.append(result)
+            signatures[result.path] = (stat.st_mtime_ns, stat.st_size)
         else:
             unreadable.append((Path(entry.path), result))
-    return DirectoryScan(directory, tuple(headers), tuple(unreadable))
+    return DirectoryScan(directory, tuple(headers), tuple(unreadable)), signatures
+
+
+def _unchanged(remembered: tuple[DirectoryScan, dict[Path, _Signature]], reftype: str) -> bool:
+    """Whether every file of ``reftype`` in a remembered scan still has the size and time it had."""
+    scan, signatures = remembered
+    wanted = reftype.strip().lower()
+    for header in scan.headers:
+        if header.reftype == wanted:
+            try:
+                stat = header.path.stat()
+            except OSError:
+                return False
+            if (stat.st_mtime_ns, stat.st_size) != signatures[header.path]:
+                return False
+    return True
 
 
 def clear_header_cache() -> None:
-    """Forget every remembered header (files are re-read on the next scan)."""
+    """Forget every remembered header and folder scan (files are re-read on the next scan)."""
     with _cache_lock:
         _header_cache.clear()
+        _scan_cache.clear()
 
 
 def default_crds_path() -> Path | None:
@@ -216,18 +278,23 @@ def crds_reference_directories(crds_path: str | os.PathLike, instrument: str) ->
     return root / instrument.strip().lower(), root
 
 
-def crds_name_filter(reftype: str, instrument: str) -> Callable[[str], bool]:
+def crds_name_filter(reftype: str, instrument: str) -> CrdsNameFilter:
     """A name filter for CRDS caches: keeps files whose CRDS-style name names ``reftype`` and ``instrument``.
 
     Files not named in the CRDS style are kept (their header decides).
     """
-    wanted_type = reftype.strip().lower()
-    wanted_instrument = instrument.strip().lower()
+    return CrdsNameFilter(reftype.strip().lower(), instrument.strip().lower())
 
-    def keep(name: str) -> bool:
+
+@dataclass(frozen=True)
+class CrdsNameFilter:
+    """:func:`crds_name_filter`'s filter: a value (equal filters share :func:`scan_directory`'s remembered scans)."""
+
+    reftype: str  #: lower case
+    instrument: str  #: lower case
+
+    def __call__(self, name: str) -> bool:
         match = _CRDS_NAME.match(name.lower())  # e.g. jwst_nircam_dark_0342.fits
         if match is None:
             return True
-        return match.group("reftype") == wanted_type and match.group("instrument") == wanted_instrument
-
-    return keep
+        return match.group("reftype") == self.reftype and match.group("instrument") == self.instrument

@@ -122,7 +122,7 @@ class ReferenceFinder:
         observed = _observation_time(attrs, source)
         looked = [f"override: none given for '{kind.name}'"]
         for label, directory, name_filter in self._places(kind, instrument):
-            scan = scan_directory(directory, name_filter)
+            scan = scan_directory(directory, name_filter, kind.name)
             chosen, report = _choose(scan, kind, instrument, attrs, observed)
             if chosen is not None:
                 return chosen

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import asdf
 import pytest
+from astropy.io import fits
 
 from jwstlazy.references import ReferenceFinder, crds_cache
 from jwstlazy.references.crds_cache import crds_name_filter, read_reference_header, scan_directory
@@ -22,6 +26,70 @@ def test_headers_are_read_once_until_the_file_changes(write_reference, tmp_path,
     write_reference("gain.fits", "gain", folder=tmp_path / "refs", DETECTOR="NRCB4", AUTHOR="someone else")
     assert scan_directory(tmp_path / "refs").headers[0].get("DETECTOR") == "NRCB4"
     assert len(reads) == 2
+
+
+def _settle(folder, year: int = 2001) -> None:
+    """Date the folder's last change long ago (as a folder of references usually is), at a fixed time."""
+    then = int((year - 1970) * 365.25 * 86400) * 10**9
+    os.utime(folder, ns=(then, then))
+
+
+@pytest.fixture
+def listings(monkeypatch):
+    """Count the folder listings scans make."""
+    made = []
+    real = os.scandir
+    monkeypatch.setattr(crds_cache.os, "scandir", lambda path: made.append(path) or real(path))
+    return made
+
+
+def test_a_settled_folder_is_listed_once_per_filter(write_reference, tmp_path, listings):
+    folder = tmp_path / "refs"
+    write_reference("gain.fits", "gain", folder=folder)
+    write_reference("dark.fits", "dark", folder=folder)
+    _settle(folder)
+    first = scan_directory(folder, None, "gain")
+    assert scan_directory(folder, None, "gain") == first and scan_directory(folder, None, "dark") == first
+    assert len(listings) == 1
+    darks = crds_name_filter("dark", "NIRCAM")
+    scan_directory(folder, darks, "dark")
+    scan_directory(folder, crds_name_filter("dark", "NIRCAM"), "dark")  # an equal filter
+    assert len(listings) == 2
+    scan_directory(folder)  # no type given: listed and checked as before
+    assert len(listings) == 3
+
+
+def test_a_file_of_the_wanted_type_rewritten_in_place_is_noticed(write_reference, tmp_path):
+    folder = tmp_path / "refs"
+    path = write_reference("gain.fits", "gain", folder=folder)
+    _settle(folder)
+    assert scan_directory(folder, None, "gain").headers[0].get("DETECTOR") == "NRCA1"
+    fits.setval(path, "DETECTOR", value="NRCB4")  # in place: the folder keeps its time
+    os.utime(path, ns=(time.time_ns() + 10**9,) * 2)  # (a tick later, on file systems with coarse times)
+    _settle(folder)  # the same time as before: only the file tells
+    assert scan_directory(folder, None, "gain").headers[0].get("DETECTOR") == "NRCB4"
+
+
+def test_files_added_or_removed_change_the_folder_and_are_noticed(write_reference, tmp_path, listings):
+    folder = tmp_path / "refs"
+    write_reference("gain_a.fits", "gain", folder=folder)
+    _settle(folder, 2001)
+    assert len(scan_directory(folder, None, "gain").headers) == 1
+    write_reference("gain_b.fits", "gain", folder=folder, DETECTOR="NRCB4")
+    _settle(folder, 2002)  # changed since the remembered scan
+    assert len(scan_directory(folder, None, "gain").headers) == 2
+    (folder / "gain_a.fits").unlink()
+    assert [h.path.name for h in scan_directory(folder, None, "gain").headers] == ["gain_b.fits"]
+    assert len(listings) == 3
+
+
+def test_a_folder_changed_just_now_is_not_remembered(write_reference, tmp_path, listings):
+    """Its time may not move on a change within the same tick of the file system's clock."""
+    folder = tmp_path / "refs"
+    write_reference("gain.fits", "gain", folder=folder)
+    scan_directory(folder, None, "gain")
+    scan_directory(folder, None, "gain")
+    assert len(listings) == 2
 
 
 def test_missing_folder_scans_empty(tmp_path):
