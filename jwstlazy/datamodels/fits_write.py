@@ -14,6 +14,7 @@ removed on any failure.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import uuid
@@ -85,9 +86,9 @@ def plan_fits(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
     head = _primary_header(ds, schema, path).tostring().encode("ascii")
     headers = tuple(_image_header(ds, name, schema, path).tostring().encode("ascii") for name in names)
     tables = [_table_bytes(ds, table, columns, path) for table, columns in _tables(ds, schema).items()]
-    if not any(hdu.name == ASDF_EXTENSION_NAME for hdu in extra_hdus):
-        extra_hdus = (*extra_hdus, asdf_extension_hdu())
     tables += [_hdu_bytes(hdu) for hdu in extra_hdus]
+    if not any(hdu.name == ASDF_EXTENSION_NAME for hdu in extra_hdus):
+        tables.append(_empty_asdf_extension_bytes())
     images, position = [], len(head)
     for name, header in zip(names, headers):
         position += len(header)
@@ -243,6 +244,12 @@ def _table_bytes(ds: xr.Dataset, table: str, columns: list[str], path: Path) -> 
                                  "columns of equal length with numeric or string values") from None  # fmt: skip
     hdu.name = table
     return _hdu_bytes(hdu)
+
+
+@functools.cache
+def _empty_asdf_extension_bytes() -> bytes:
+    """The ``ASDF`` extension with an empty tree, as bytes: the same in every product (1.4 ms to build)."""
+    return _hdu_bytes(asdf_extension_hdu())
 
 
 def _hdu_bytes(hdu: fits.BinTableHDU) -> bytes:
