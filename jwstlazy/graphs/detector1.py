@@ -14,7 +14,7 @@ from jwstlazy.steps import detector1 as d1
 from jwstlazy.steps.base import Step
 from jwstlazy.steps.detector1.corrections import without_chain
 from jwstlazy.steps.detector1.refpix import BORDER_PIXELS as BORDER
-from jwstlazy.steps.detector1.refpix import REFERENCE_BORDERS_ATTR
+from jwstlazy.steps.detector1.refpix import REFERENCE_BORDERS_ATTR, reads_reference_strips
 
 NEAR_INFRARED_ORDER: tuple[type[Step], ...] = (
     d1.GroupScaleStep, d1.DQInitStep, d1.SaturationStep, d1.IPCStep, d1.SuperBiasStep, d1.RefPixStep,
@@ -68,15 +68,18 @@ class Detector1Pipeline(Pipeline):
         exposure, which grows with the integrations. So the steps before refpix also run on the exposure chunked
         so that the 4-pixel borders are blocks of their own; refpix reads its strips from that copy, whose other
         blocks are never computed (the side strips are read as whole rows, band by band: see
-        ``datamodels.fits_io``). Saturation growth (group flags only; refpix reads
-        SCI and PIXELDQ) is left out there, since its halo would pull in the neighbouring blocks.
+        ``datamodels.fits_io``). Saturation growth (group flags only; refpix reads SCI and PIXELDQ) is left out
+        there, since its halo would pull in the neighbouring blocks. Only full frames and 4-output subarrays get
+        the copy: refpix reads the strips for those alone (others use their own reference pixels, per block).
         """
         if not isinstance(data, xr.Dataset) or not isinstance(source, xr.Dataset):
             return data
         if step.name != "refpix":
             return _without_borders(data)
-        if str(data.attrs.get("INSTRUME", "")).upper() == "MIRI" or "SCI" not in source:
+        if str(data.attrs.get("INSTRUME", "")).upper() == "MIRI" or "SCI" not in source or "SCI" not in data:
             return data
+        if step.parameters.skip or not reads_reference_strips(data):
+            return data  # nothing reads the strips (a subarray's refpix uses its own reference pixels)
         ny, nx = source["SCI"].shape[-2:]
         if min(ny, nx) <= 2 * BORDER:
             return data

@@ -264,3 +264,18 @@ def test_refpix_strips_from_the_border_blocks_equal_the_ramps_own(references):
     got, want = dask.compute(via_borders["SCI"].data, direct["SCI"].data)
     np.testing.assert_array_equal(got, want)
     assert via_borders.attrs["S_REFPIX"] == "COMPLETE"
+
+
+def test_refpix_gets_no_border_copy_when_it_reads_no_strips(references):
+    """A one-output subarray's refpix uses its own reference pixels, and a skipped refpix reads nothing: neither
+    gets the border-blocked copy (building its graph was a third of a small exposure's graph-building time)."""
+    folder, _ = references
+    one_output, _ = simulate_exposure(ExposureConfig(detector=DETECTOR, subarray="SUB320", ngroups=3, seed=5))
+    assert one_output.attrs["NOUTPUTS"] == 1
+    four_outputs, _ = simulate_exposure(ExposureConfig(detector=DETECTOR, subarray=SUBARRAY, ngroups=3, seed=5))
+    for data, settings in ((one_output, None), (four_outputs, {"refpix": {"skip": True}})):
+        pipeline = Detector1Pipeline(steps=settings, references=ReferenceFinder(directories=[folder]))
+        steps = pipeline.steps_for(data)
+        refpix_index = [step.name for step in steps].index("refpix")
+        handed = pipeline.before_step(steps[refpix_index], data, data, steps[:refpix_index])
+        assert "reference_borders" not in handed.attrs

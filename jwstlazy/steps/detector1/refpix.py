@@ -42,6 +42,13 @@ REFERENCE_BORDERS_ATTR = "reference_borders"
 MIRI_FULL_SHAPE = (1024, 1032)
 
 
+def reads_reference_strips(ramp: xr.Dataset) -> bool:
+    """Whether near-IR refpix takes its offsets from the full-frame reference strips (a full frame, or a
+    subarray read through 4 outputs) rather than from the subarray's own reference pixels."""
+    ny, nx = ramp["SCI"].shape[-2:]
+    return (ny, nx) == FULL_FRAME or integer_keyword(ramp, "NOUTPUTS", 1) == 4
+
+
 class RefPixStep(Step):
     """Reference-pixel correction, near-IR (NIRCam, NIRISS, NIRSpec traditional readout) and MIRI."""
 
@@ -71,7 +78,7 @@ class RefPixStep(Step):
         nints, ngroups, ny, nx = sci.shape
         columns_along_x = not is_transposed(fast)
         full = (ny, nx) == FULL_FRAME
-        if full or integer_keyword(ramp, "NOUTPUTS", 1) == 4:
+        if reads_reference_strips(ramp):
             # the strips come from the pipeline's border-blocked copy when it made one (no wait on every block)
             borders = ramp.attrs.get(REFERENCE_BORDERS_ATTR)
             if isinstance(borders, xr.Dataset):
