@@ -61,8 +61,9 @@ def exposure_kind(pipeline: Pipeline, exposure: Exposure) -> str:
 def warm_kernel_cache(pipeline: Pipeline, exposures: Iterable[Exposure], sizing: Mapping[str, Any]) -> list[str]:
     """Compile and cache, in a separate process, the kernels of each kind of exposure not yet warmed (see the
     module's docstring); returns the kinds warmed now. ``sizing``: the cluster run's ``chunks``,
-    ``memory_limit`` and ``threads_per_worker``, so that the child's blocks have the workers' layouts. Failures are logged, never raised: the run itself then
-    compiles in its workers and reports any error of its inputs."""
+    ``memory_limit`` and ``threads_per_worker``, so that the child's blocks have the workers' layouts (numba
+    compiles per array layout too). Failures are logged, never raised: the run itself then compiles in its
+    workers and reports any error of its inputs. Costs a primary-header read per exposure when warm."""
     from jwstlazy.kernels.cache import cache_state, kernel_cache_directory
 
     record_path = kernel_cache_directory() / RECORD_NAME
@@ -78,7 +79,7 @@ def warm_kernel_cache(pipeline: Pipeline, exposures: Iterable[Exposure], sizing:
     for kind, exposure in first_of_kind.items():
         if kind in warmed:
             continue
-        log.info("compiling kernels for %s in a separate process before the workers start (once per kind)", exposure.name)
+        log.info("compiling kernels on %s in a separate process before the workers get work (once)", exposure.name)
         start = time.perf_counter()
         if _run_in_child(pipeline, exposure, sizing):
             done.append(kind)
@@ -95,7 +96,8 @@ def _run_in_child(pipeline: Pipeline, exposure: Exposure, sizing: Mapping[str, A
         child = context.Process(target=_run_one, args=(pipeline, exposure, dict(sizing)), name="jwstlazy-kernel-warmup")
         child.start()
     except Exception as error:  # e.g. a user's pipeline that cannot be pickled
-        log.warning("no kernel warm-up (%s: %s); the workers compile the kernels themselves", type(error).__name__, error)
+        log.warning("no kernel warm-up (%s: %s); the workers compile the kernels themselves",
+                    type(error).__name__, error)
         return False
     child.join()
     if child.exitcode != 0:
@@ -114,7 +116,8 @@ def _run_one(pipeline: Pipeline, exposure: Exposure, sizing: dict[str, Any]) -> 
 
     with tempfile.TemporaryDirectory(prefix="jwstlazy-warmup-") as folder:
         writes: dict = {}
-        graph = build_program(pipeline, [exposure], folder, overwrite=True, submit=lambda _, w: writes.update(w), **sizing)
+        graph = build_program(pipeline, [exposure], folder, overwrite=True,
+                              submit=lambda _, built: writes.update(built), **sizing)
         if graph.failed:
             raise RuntimeError(next(iter(graph.failed.values())))
         dask.compute(*optimize_writes(writes).values(), optimize_graph=False, scheduler="sync")

@@ -28,7 +28,8 @@ def cache_directory(tmp_path, monkeypatch):
 def children(monkeypatch):
     """Record the exposures a warm-up would run in a child process, instead of running them."""
     started = []
-    monkeypatch.setattr(kernel_warmup, "_run_in_child", lambda pipeline, exposure, sizing: started.append(exposure.name) or True)
+    monkeypatch.setattr(kernel_warmup, "_run_in_child",
+                        lambda pipeline, exposure, sizing: started.append(exposure.name) or True)
     return started
 
 
