@@ -50,12 +50,8 @@ def exposure_kind(pipeline: Pipeline, exposure: Exposure) -> str:
         instrument = str(fits.getval(exposure.path, "INSTRUME", ext=0))
     except (OSError, KeyError, IndexError):
         instrument = "?"  # the run itself reports an unreadable file
-    settings = json.dumps(pipeline.step_parameters, sort_keys=True, default=repr)
-    replaced = sorted(f"{name}={type(step).__qualname__}" for name, step in pipeline._replacements.items())
-    inserted = [f"{after}+{type(step).__qualname__}" for after, step in pipeline._insertions]
     suffix = exposure.path.stem.rsplit("_", 1)[-1]
-    return " ".join([f"{type(pipeline).__module__}.{type(pipeline).__qualname__}", settings, *replaced, *inserted,
-                     instrument, suffix])  # fmt: skip
+    return f"{pipeline.settings_description()} {instrument} {suffix}"
 
 
 def warm_kernel_cache(pipeline: Pipeline, exposures: Iterable[Exposure], sizing: Mapping[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -63,6 +64,14 @@ class Pipeline:
         """Run a user's own ``step`` right after the step called ``name``."""
         self._insertions.append((name, step))
         return self
+
+    def settings_description(self) -> str:
+        """The pipeline's configuration in one line: its class, step parameters, replaced and inserted steps
+        (e.g. to tell runs that compile different kernels apart)."""
+        parameters = json.dumps(self.step_parameters, sort_keys=True, default=repr)
+        replaced = sorted(f"{name}={type(step).__qualname__}" for name, step in self._replacements.items())
+        inserted = [f"{after}+{type(step).__qualname__}" for after, step in self._insertions]
+        return " ".join([f"{type(self).__module__}.{type(self).__qualname__}", parameters, *replaced, *inserted])
 
     def steps_for(self, data: xr.Dataset) -> list[Step]:
         """The configured step instances, in order, for this input."""

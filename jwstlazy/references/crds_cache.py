@@ -211,10 +211,13 @@ _scan_cache: dict[tuple, tuple[DirectoryScan, dict[Path, _Signature]]] = {}
 
 
 def _scan_key(directory: Path, folder_time: int, name_filter: Callable[[str], bool] | None) -> tuple | None:
+    """The remembered scans' key, or None for a filter that is not a value (never remembered)."""
+    key = (directory, folder_time, name_filter)
     try:
-        return (directory, folder_time, name_filter) if hash(name_filter) is not None else None
-    except TypeError:  # an unhashable filter: never remembered
+        hash(key)
+    except TypeError:
         return None
+    return key
 
 
 def _scan(directory: Path, name_filter: Callable[[str], bool] | None) -> tuple[DirectoryScan, dict[Path, _Signature]]:
