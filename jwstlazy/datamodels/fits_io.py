@@ -18,6 +18,7 @@ from astropy.io import fits
 
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.kernels.byteswap import swap_bytes
+from jwstlazy.kernels.file_runs import pread_runs, pwrite_runs
 
 BLOCK = 2880  #: FITS block size in bytes
 CARD = 80  #: FITS header card length in bytes
@@ -300,10 +301,9 @@ def _read_runs(path: str, offset: int, shape: tuple[int, ...], stored: np.dtype,
     buffer, run_bytes, positions = _byte_runs(out, shape, slices, run_axis, offset)
     with open(path, "rb", buffering=0) as handle:
         descriptor = handle.fileno()
-        for row, position in enumerate(positions):  # thousands of runs for a time series: keep this loop lean
-            piece = buffer[row * run_bytes : (row + 1) * run_bytes]
-            if os.preadv(descriptor, [piece], position) != run_bytes:
-                _pread_exactly(descriptor, piece, position, path)  # a short read: resume it
+        done = pread_runs(descriptor, buffer, run_bytes, positions)  # thousands of runs: a loop without the GIL
+        for row in range(done, len(positions)):  # after a short read (or where that loop is not available)
+            _pread_exactly(descriptor, buffer[row * run_bytes : (row + 1) * run_bytes], int(positions[row]), path)
     return out
 
 
@@ -319,12 +319,13 @@ def _run_layout(shape: tuple[int, ...], sizes: list[int]) -> tuple[int, int]:
 
 
 def _byte_runs(block: np.ndarray, shape: tuple[int, ...], slices: tuple[slice, ...], run_axis: int,
-               offset: int) -> tuple[memoryview, int, list[int]]:  # fmt: skip
-    """A C-contiguous ``block`` of the file's array as (its bytes, bytes per contiguous run, file position of
-    each run), for one ``pread``/``pwrite`` per run: run i is ``bytes[i * run_bytes : (i + 1) * run_bytes]``."""
+               offset: int) -> tuple[np.ndarray, int, np.ndarray]:  # fmt: skip
+    """A C-contiguous ``block`` of the file's array as (its bytes as a uint8 view, bytes per contiguous run,
+    int64 file position of each run), for one ``pread``/``pwrite`` per run: run i is
+    ``bytes[i * run_bytes : (i + 1) * run_bytes]``."""
     run_bytes = int(np.prod(block.shape[run_axis:], dtype=np.int64)) * block.itemsize
-    positions = (offset + _run_starts(shape, slices, run_axis) * block.itemsize).tolist()
-    return memoryview(block.reshape(-1)).cast("B"), run_bytes, positions
+    positions = offset + _run_starts(shape, slices, run_axis) * block.itemsize
+    return block.reshape(-1).view(np.uint8), run_bytes, positions
 
 
 def _run_starts(shape: tuple[int, ...], slices: tuple[slice, ...], run_axis: int) -> np.ndarray:
@@ -366,10 +367,9 @@ def _write_runs(path: str, offset: int, shape: tuple[int, ...], values: np.ndarr
     buffer, run_bytes, positions = _byte_runs(np.ascontiguousarray(values), shape, slices, run_axis, offset)
     with open(path, "r+b", buffering=0) as handle:
         descriptor = handle.fileno()
-        for row, position in enumerate(positions):  # thousands of runs for a time series: keep this loop lean
-            piece = buffer[row * run_bytes : (row + 1) * run_bytes]
-            if os.pwritev(descriptor, [piece], position) != run_bytes:
-                _pwrite_all(descriptor, piece, position)  # a short write: resume it
+        done = pwrite_runs(descriptor, buffer, run_bytes, positions)  # thousands of runs: a loop without the GIL
+        for row in range(done, len(positions)):  # after a short write (or where that loop is not available)
+            _pwrite_all(descriptor, buffer[row * run_bytes : (row + 1) * run_bytes], int(positions[row]))
 
 
 def _pwrite_all(descriptor: int, values: np.ndarray | memoryview, position: int) -> None:
@@ -424,7 +424,8 @@ class FitsImageTarget:
             # one pwrite per contiguous run: through a memory map every page of a new file is faulted in
             # (twice as slow for a full-frame block), and for a block of a time series' per-integration
             # images (a few rows of every integration) nearly the whole map, counted in the process's memory
-            block = np.broadcast_to(stored, [k.stop - k.start for k in slices])
+            sizes = tuple(k.stop - k.start for k in slices)
+            block = stored if stored.shape == sizes else np.broadcast_to(stored, sizes)  # (keeps it writable)
             _write_runs(self.path, self.offset, self.shape, block, slices)
             return
         out = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r+", offset=self.offset, shape=self.shape)

@@ -84,3 +84,20 @@ def test_a_block_past_the_end_of_a_truncated_file_names_the_file(tmp_path):
     with pytest.raises(JwstLazyInputError, match="truncated") as error:
         source[strided]
     assert str(path) in str(error.value)
+
+
+def test_runs_move_the_same_without_the_compiled_loop(tmp_path, monkeypatch):
+    """Where the compiled pread/pwrite loop is unavailable, Python's calls read and write the same bytes."""
+    from jwstlazy.datamodels.fits_io import FitsImageTarget
+    from jwstlazy.kernels import file_runs
+
+    monkeypatch.setattr(file_runs, "AVAILABLE", False)
+    values = np.arange(4 * 20 * 30, dtype=np.float32).reshape(4, 20, 30)
+    path = tmp_path / "x.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.zeros_like(values), name="SCI")]).writeto(path)
+    with fits.open(path) as hdul:
+        offset = hdul["SCI"].fileinfo()["datLoc"]
+    rows = (slice(0, 4), slice(5, 9), slice(0, 30))
+    assert _scattered(rows, values.shape, 4)
+    FitsImageTarget(path, offset, values.shape, np.float32)[rows] = values[rows]
+    np.testing.assert_array_equal(FitsImageData(path, offset, values.shape, -32)[rows], values[rows])
