@@ -34,15 +34,21 @@ BLOCKS_IN_FLIGHT_PER_THREAD = 2  #: blocks per thread resident at once (running 
 RAW_SAMPLE_BYTES = 2  #: bytes of one uint16 raw sample
 RAMP_CHUNK_BYTES = 8 * 2**20  #: most raw bytes per chunk (2048 x 128 pixels x 10 groups x 2 bytes = 5.2 MB)
 CLUSTER_RAMP_CHUNK_BYTES = 16 * 2**20  #: the same on a dask.distributed cluster (256 rows of 10 groups)
+#: Blocks thinner than this many rows (a long time series: 2 rows of 256 x 500 integrations x 10 groups fill
+#: 8 MB) pay each task's fixed costs, the halos of the neighbour steps and one system call per row run on few
+#: pixels; for them the cap above is doubled (the memory budget still bounds it).
+MIN_BLOCK_ROWS = 4
 
 _CHUNKS_EXPECTED = "'auto', 'N' (N x N pixel blocks), 'YxX', or dim=size pairs such as 'y=512,x=2048'"
 
 
-def chunk_budget_bytes(memory_limit: int, threads_per_worker: int = 1, cluster: bool = False) -> int:
+def chunk_budget_bytes(memory_limit: int, threads_per_worker: int = 1, cluster: bool = False,
+                       thin: bool = False) -> int:  # fmt: skip
     """Raw-data bytes one chunk may hold so that a worker's tasks stay within ``memory_limit`` (``cluster``:
-    the run is on a dask.distributed cluster, where fewer, larger tasks pay)."""
+    the run is on a dask.distributed cluster, where fewer, larger tasks pay; ``thin``: the blocks would be
+    thinner than :data:`MIN_BLOCK_ROWS` rows, and the cap doubles)."""
     usable = memory_limit * USABLE_MEMORY_FRACTION / (max(1, threads_per_worker) * BLOCKS_IN_FLIGHT_PER_THREAD)
-    cap = CLUSTER_RAMP_CHUNK_BYTES if cluster else RAMP_CHUNK_BYTES
+    cap = (CLUSTER_RAMP_CHUNK_BYTES if cluster else RAMP_CHUNK_BYTES) * (2 if thin else 1)
     return int(min(cap, usable * RAW_SAMPLE_BYTES / WORKING_BYTES_PER_SAMPLE))
 
 
@@ -50,11 +56,14 @@ def choose_chunks(ds: xr.Dataset, memory_limit: int, threads_per_worker: int = 1
     """Chunk size per dim for opening ``ds``'s file in a program run on workers with ``memory_limit`` bytes.
 
     All integrations and groups go into each chunk (``-1``), as the steps need them; ``y``/``x`` blocks are
-    chosen by :func:`chunk_budget_bytes`.
+    chosen by :func:`chunk_budget_bytes` (with its doubled cap where blocks would be thinner than
+    :data:`MIN_BLOCK_ROWS` rows).
     """
-    budget = chunk_budget_bytes(memory_limit, threads_per_worker, cluster)
     variables = {name: (var.dims, var.shape, var.dtype) for name, var in ds.data_vars.items() if "y" in var.dims}
-    chunks = default_chunks(variables, target_bytes=max(1, budget))
+    chunks = default_chunks(variables, target_bytes=max(1, chunk_budget_bytes(memory_limit, threads_per_worker, cluster)))
+    if chunks.get("y", -1) != -1 and chunks["y"] < MIN_BLOCK_ROWS:
+        thin = chunk_budget_bytes(memory_limit, threads_per_worker, cluster, thin=True)
+        chunks = default_chunks(variables, target_bytes=max(1, thin))
     return {dim: (-1 if dim in ("integration", "group") else size) for dim, size in chunks.items()}
 
 

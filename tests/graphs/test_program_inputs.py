@@ -76,6 +76,20 @@ def test_chunk_working_set_fits_the_worker(memory, threads):
     assert raw_bytes * 12 * 2 * threads <= memory * 0.5  # 24 B working set per 2 B sample, 2 blocks per thread
 
 
+def test_long_time_series_blocks_are_not_thinner_than_needed():
+    """500 integrations x 10 groups of 256 x 256: 2 rows would fill the 8 MB cap; the doubled cap for thin
+    blocks gives 4 rows, while a small memory limit still bounds the working set, and 4000 integrations
+    (one row over the doubled cap) stay thin rather than grow with the number of integrations."""
+    from jwstlazy.graphs.chunks import MIN_BLOCK_ROWS, RAMP_CHUNK_BYTES
+
+    roomy = choose_chunks(_ramp(500, 10, 256, 256), memory_limit=16 * 2**30, threads_per_worker=2)
+    assert roomy["y"] == MIN_BLOCK_ROWS and roomy["x"] == 256
+    tight = choose_chunks(_ramp(500, 10, 256, 256), memory_limit=2**30, threads_per_worker=2)
+    assert 500 * 10 * tight["y"] * tight["x"] * 2 * 12 * 2 * 2 <= 2**30 * 0.5
+    longest = choose_chunks(_ramp(4000, 10, 256, 256), memory_limit=16 * 2**30, threads_per_worker=2)
+    assert 4000 * 10 * longest["y"] * longest["x"] * 2 <= 2 * RAMP_CHUNK_BYTES
+
+
 def test_cluster_blocks_may_be_larger_than_local_ones():
     local = choose_chunks(_ramp(2, 10), memory_limit=16 * 2**30)
     cluster = choose_chunks(_ramp(2, 10), memory_limit=16 * 2**30, cluster=True)
