@@ -1,4 +1,5 @@
 import time, numpy as np
+import numba
 from jwstlazy.kernels.dq_init import initialize_dq
 from jwstlazy.kernels.saturation import flag_saturation
 from jwstlazy.kernels.superbias import subtract_superbias
@@ -7,6 +8,7 @@ from jwstlazy.kernels.dark import resample_dark, subtract_dark
 from jwstlazy.kernels.refpix import full_frame_offsets, split_reference_strips, subtract_offsets
 from jwstlazy.kernels.refpix_miri import miri_reference_offsets, subtract_miri_offsets
 from jwstlazy.kernels.group_scale import scale_groups
+from jwstlazy.kernels.small_median import _median_by_selection, median_of_first
 rng = np.random.default_rng(0)
 shape = (1, 10, 2048, 2048)
 data = (rng.random(shape, dtype=np.float32) * 30000 + 1000)
@@ -39,3 +41,23 @@ md = data[..., :1024, :1032].copy(); mq = pdq[:1024, :1032]
 t("refpix MIRI reduction (1024x1032x10)", lambda: miri_reference_offsets(md[..., :4], md[..., 1028:], mq[:, :4], mq[:, 1028:]))
 o = miri_reference_offsets(md[..., :4], md[..., 1028:], mq[:, :4], mq[:, 1028:])
 t("refpix MIRI apply (1024x1032x10)", lambda: subtract_miri_offsets(md, o))
+
+# Per-pixel medians of a time series' first differences (jump detection): the sample-bracketed selection
+# that median_of_first uses from BRACKETED_MEDIAN values, against plain quickselect on the same values.
+@numba.njit
+def _medians(rows, work, bracketed):
+    total = 0.0
+    for row in rows:
+        work[: row.size] = row
+        total += median_of_first(work, row.size) if bracketed else _median_by_selection(work, row.size)
+    return total
+
+
+for n in (500, 4500):
+    rows = rng.normal(20.0, 10.0, (2000, n)) + 1000.0 * (rng.random((2000, n)) < 0.002)
+    work = np.empty(n)
+    for label, bracketed in (("quickselect", False), ("median_of_first", True)):
+        _medians(rows[:2], work, bracketed)
+        start = time.perf_counter()
+        _medians(rows, work, bracketed)
+        print(f"{f'median of {n} values, {label}':40s} {(time.perf_counter() - start) / len(rows) * 1e6:7.1f} us")

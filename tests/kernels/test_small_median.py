@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from jwstlazy.kernels.small_median import (
+    BRACKETED_MEDIAN,
     MEDIAN_COUNTS,
     MEDIAN_PAIRS,
     SMALL_MEDIAN,
@@ -70,6 +71,29 @@ def test_long_medians_by_selection_match_numpy(n, pattern):
     buffer = values.copy()
     assert _median_of_first(buffer, n) == np.median(values)
     assert sorted(buffer) == sorted(values)
+
+
+@pytest.mark.parametrize("n", [BRACKETED_MEDIAN, BRACKETED_MEDIAN + 1, 4500, 4501])
+@pytest.mark.parametrize("pattern", ["normal with jumps", "sorted", "reversed", "constant", "three values",
+                                     "sample points high"])
+def test_bracketed_medians_match_numpy(n, pattern):
+    """From BRACKETED_MEDIAN values the median is selected inside a sampled bracket; a sample that misleads
+    (every sampled position holds a huge value) falls back to selection over all values."""
+    rng = np.random.default_rng(n)
+    size = min(256, max(32, int(2.0 * np.sqrt(n))))
+    misleading = rng.normal(0.0, 1.0, n)
+    misleading[(np.arange(size) * n) // size] = 1e9
+    values = {
+        "normal with jumps": rng.normal(20.0, 5.0, n) + 1000.0 * (rng.random(n) < 0.01),
+        "sorted": np.arange(n, dtype=np.float64),
+        "reversed": np.arange(n, 0, -1, dtype=np.float64),
+        "constant": np.full(n, 2.5),
+        "three values": rng.integers(0, 3, n).astype(np.float64),
+        "sample points high": misleading,
+    }[pattern]
+    buffer = values.copy()
+    assert _median_of_first(buffer, n) == np.median(values)
+    assert _median_of_first(values.astype(np.float32), n) == np.median(values.astype(np.float32))
 
 
 @pytest.mark.parametrize("n", range(1, 17))
