@@ -8,7 +8,9 @@ exposures), throughput (exposures/s), scaling efficiency (the median over rounds
 high-water marks, VmHWM, the largest over the rounds; each run in a fresh process), and the CPU seconds per
 exposure of the client process (client and scheduler) and of all workers together: on a machine with as many
 cores as workers, the client's share is what keeps the scaling under W. A round runs each worker count once,
-one after the other, so that the runs a ratio compares are close in time.
+one after the other, so that the runs a ratio compares are close in time. ``--task-layers`` adds, per worker
+count, the workers' task seconds per exposure by graph layer (medians over the rounds; from the scheduler's
+task stream), to see which work grows when workers share the machine.
 
     python benchmarks/program.py --sizes 4 8 16 --workers 1 2 --repeats 3 --pixels 256
     python benchmarks/program.py --pixels full --memory-limit 4GB --out /tmp/jwstlazy_program_bench  # full frames
@@ -58,6 +60,19 @@ def cpu_of_process() -> float:
     return times.user + times.system
 
 
+def task_seconds_by_layer(records: list[dict], exposures: int) -> dict[str, float]:
+    """Compute seconds per exposure by graph layer (key name before its token and any product name) from
+    ``Client.get_task_stream`` records."""
+    from dask.utils import key_split
+
+    seconds: dict[str, float] = {}
+    for record in records:
+        layer = key_split(record["key"]).split("-jw")[0]
+        busy = sum(part["stop"] - part["start"] for part in record["startstops"] if part["action"] == "compute")
+        seconds[layer] = seconds.get(layer, 0.0) + busy / exposures
+    return seconds
+
+
 def measure(files: list[Path], references: Path, workers: int, repeats: int, memory: str, chunks: str | None) -> dict:
     """One row, in this process (run it in a fresh one: see :func:`measure_in_child`)."""
     import os
@@ -70,7 +85,7 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
     from jwstlazy.peak_memory import peak_rss_bytes
 
     pipeline = Detector1Pipeline(references=references)
-    times, client_cpu, worker_cpu = [], [], []
+    times, client_cpu, worker_cpu, layers = [], [], [], {}
     with dask.config.set(DISTRIBUTED_SETTINGS), LocalCluster(  # as ``--scheduler local:W`` starts it
         n_workers=workers, threads_per_worker=1, memory_limit=memory, dashboard_address=":0"
     ) as cluster:
@@ -79,19 +94,22 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
             jwstlazy.run(pipeline, files[:workers], warm, scheduler=cluster.scheduler_address, progress=False)  # imports, numba
             shutil.rmtree(warm)
             worker_pids = list(client.run(os.getpid).values())
+            client.get_task_stream(start=time.time())  # installs the scheduler's task-stream plugin from now on
             for _ in range(repeats):
                 out = tempfile.mkdtemp()
                 workers_before, client_before = sum(client.run(cpu_of_process).values()), cpu_of_process()
+                started_at = time.time()
                 start = time.perf_counter()
                 jwstlazy.run(pipeline, files, out, scheduler=cluster.scheduler_address, progress=False,
                              memory_limit=memory, chunks=chunks)  # fmt: skip
                 times.append(time.perf_counter() - start)
                 client_cpu.append((cpu_of_process() - client_before) / len(files))
                 worker_cpu.append((sum(client.run(cpu_of_process).values()) - workers_before) / len(files))
+                layers = task_seconds_by_layer(client.get_task_stream(start=started_at), len(files))  # (the last run's)
                 shutil.rmtree(out)
             worker_peak = max(peak_rss_bytes(pid) for pid in worker_pids)  # each worker's own high-water mark
     return {"seconds": statistics.median(times), "worker_peak": worker_peak, "client_peak": peak_rss_bytes(),
-            "client_cpu": statistics.median(client_cpu), "worker_cpu": statistics.median(worker_cpu)}
+            "client_cpu": statistics.median(client_cpu), "worker_cpu": statistics.median(worker_cpu), "layers": layers}
 
 
 def measure_in_child(files: list[Path], references: Path, workers: int, repeats: int, memory: str,
@@ -121,6 +139,7 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="2GB", help="per worker (default 2GB)")
     parser.add_argument("--chunks", help="pixel blocks, as jwstlazy run --chunks (default: chosen from memory)")
     parser.add_argument("--out", type=Path, help="keep the simulated program here and reuse it (default: a temporary folder)")
+    parser.add_argument("--task-layers", action="store_true", help="also print task seconds per exposure by layer")
     parser.add_argument("--row", help=argparse.SUPPRESS)  # internal: one row, in the child process
     args = parser.parse_args()
     _quiet_logs()
@@ -155,6 +174,14 @@ def main() -> None:
                       f"{max(row['client_peak'] for row in rows) / 2**20:>14.0f} "
                       f"{statistics.median(row['client_cpu'] for row in rows):>16.2f} "
                       f"{statistics.median(row['worker_cpu'] for row in rows):>17.2f}", flush=True)  # fmt: skip
+            if args.task_layers:
+                for workers in args.workers:
+                    names = {name for r in rounds for name in r[workers]["layers"]}
+                    medians = {name: statistics.median(r[workers]["layers"].get(name, 0.0) for r in rounds)
+                               for name in names}  # fmt: skip
+                    largest = sorted(medians.items(), key=lambda item: -item[1])[:8]
+                    print(f"     task s/exp by layer, {workers} worker(s), total {sum(medians.values()):.2f}: "
+                          + ", ".join(f"{name} {value:.3f}" for name, value in largest), flush=True)  # fmt: skip
 
 if __name__ == "__main__":
     main()
