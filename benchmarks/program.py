@@ -105,7 +105,7 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
                 times.append(time.perf_counter() - start)
                 client_cpu.append((cpu_of_process() - client_before) / len(files))
                 worker_cpu.append((sum(client.run(cpu_of_process).values()) - workers_before) / len(files))
-                layers = task_seconds_by_layer(client.get_task_stream(start=started_at), len(files))  # (the last run's)
+                layers = task_seconds_by_layer(client.get_task_stream(start=started_at), len(files))  # last run's
                 shutil.rmtree(out)
             worker_peak = max(peak_rss_bytes(pid) for pid in worker_pids)  # each worker's own high-water mark
     return {"seconds": statistics.median(times), "worker_peak": worker_peak, "client_peak": peak_rss_bytes(),

@@ -60,7 +60,8 @@ def choose_chunks(ds: xr.Dataset, memory_limit: int, threads_per_worker: int = 1
     :data:`MIN_BLOCK_ROWS` rows).
     """
     variables = {name: (var.dims, var.shape, var.dtype) for name, var in ds.data_vars.items() if "y" in var.dims}
-    chunks = default_chunks(variables, target_bytes=max(1, chunk_budget_bytes(memory_limit, threads_per_worker, cluster)))
+    budget = chunk_budget_bytes(memory_limit, threads_per_worker, cluster)
+    chunks = default_chunks(variables, target_bytes=max(1, budget))
     if chunks.get("y", -1) != -1 and chunks["y"] < MIN_BLOCK_ROWS:
         thin = chunk_budget_bytes(memory_limit, threads_per_worker, cluster, thin=True)
         chunks = default_chunks(variables, target_bytes=max(1, thin))

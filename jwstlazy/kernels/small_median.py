@@ -79,7 +79,7 @@ def median_of_first(buffer: np.ndarray, n: int) -> float:
     ``n - (n - 1) // 2`` passes settle both middle positions; for a few values this beats sorting.
     Longer sequences use quickselect (linear time; a full sort of a time series' ~1000 differences
     per pixel was most of jump detection's time), from :data:`BRACKETED_MEDIAN` values on a sample-bracketed
-    one (a time series' ~4500 differences: 44 -> 19 us per median, benchmarks/detector1_kernels.py).
+    one (a time series' ~4500 differences: 47 -> 23 us per median, benchmarks/detector1_kernels.py).
     """
     if n >= BRACKETED_MEDIAN:
         return _median_by_bracket(buffer, n)
