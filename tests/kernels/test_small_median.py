@@ -19,17 +19,17 @@ from jwstlazy.kernels.small_median import (
 )
 
 
-@numba.njit(cache=True)
+@numba.njit  # not cached: it inlines the kernels, and numba would not see them change
 def _median_of_first(buffer, n):
     return median_of_first(buffer, n)
 
 
-@numba.njit(cache=True)
+@numba.njit  # not cached: it inlines the kernels, and numba would not see them change
 def _column_medians(tile, n_rows, n_columns, out):
     column_medians(tile, n_rows, n_columns, out)
 
 
-@numba.njit(cache=True)
+@numba.njit  # not cached: it inlines the kernels, and numba would not see them change
 def _sort_columns(tile, n_rows, n_columns):
     sort_columns(tile, n_rows, n_columns)
 
