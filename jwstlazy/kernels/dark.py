@@ -55,8 +55,8 @@ def _average_frames(dark, ngroups, nframes, groupgap, use_nints):
     """Mean of NFRAMES planes per group, skipping GROUPGAP planes; NaN -> 0 first. Float32 result.
 
     Row by row: each plane's row is added to a float64 row of sums (NaN skipped) in a loop over x that the
-    compiler vectorises; per pixel the same additions in the same order as a pixel-by-pixel loop (which read
-    the planes across a pixel's frames and ran 5x slower on a 256-row full-frame block, 22 -> 5 ms)."""
+    compiler vectorises; per pixel the same additions in the same order as the pixel-by-pixel loop it replaced
+    (which read the planes across a pixel's frames, several times slower; commit 0c42be2)."""
     nints, nplanes, ny, nx = dark.shape
     out = np.zeros((nints, ngroups, ny, nx), dtype=np.float32)
     total = np.empty(nx, dtype=np.float64)
