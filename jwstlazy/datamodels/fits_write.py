@@ -105,7 +105,10 @@ def create_file(plan: FitsPlan) -> None:
     pixels. Idempotent: a rerun (e.g. after a lost worker) rewrites the same bytes and keeps pixels written."""
     if not plan.path.parent.is_dir():
         raise JwstLazyInputError("output folder does not exist", plan.path, expected="an existing folder")
-    with open(plan.temporary, "r+b" if plan.temporary.exists() else "xb") as handle:
+    # O_CREAT without O_EXCL: two runs of this task can overlap (a threaded compute that failed elsewhere lets
+    # its running tasks finish while the exposure is rerun alone); both write the same bytes
+    descriptor = os.open(plan.temporary, os.O_RDWR | os.O_CREAT, 0o666)
+    with os.fdopen(descriptor, "r+b") as handle:
         handle.write(plan.head)
         for header, slot in zip(plan.image_headers, plan.images):
             handle.seek(slot.offset - len(header))
