@@ -24,13 +24,10 @@ MIRI_ORDER: tuple[type[Step], ...] = (
     d1.GroupScaleStep, d1.DQInitStep, d1.EmiCorrStep, d1.SaturationStep, d1.IPCStep, d1.FirstFrameStep,
     d1.LastFrameStep, d1.ResetStep, d1.LinearityStep, d1.RscdStep, d1.DarkCurrentStep, d1.RefPixStep,
 )
-#: Upstream's picture_frame (between jump and clean_flicker_noise) is not implemented yet.
 TAIL: tuple[type[Step], ...] = (
-    d1.ChargeMigrationStep, d1.JumpStep, d1.CleanFlickerNoiseStep, d1.PersistenceStep, d1.RampFitStep,
-    d1.GainScaleStep,
+    d1.ChargeMigrationStep, d1.JumpStep, d1.PictureFrameStep, d1.CleanFlickerNoiseStep, d1.PersistenceStep,
+    d1.RampFitStep, d1.GainScaleStep,
 )
-
-
 
 
 class Detector1Pipeline(Pipeline):

@@ -92,6 +92,8 @@ _KNOWN = (
     ReferenceType("lastframe", "MIRI last-frame correction (SCI)",
                   ("DETECTOR", "SUBARRAY", "READPATT"), ("SCI",)),
     ReferenceType("emicorr", "ASDF MIRI EMI frequencies and phase amplitudes", (), file_format="asdf"),
+    ReferenceType("pictureframe", "NIRSpec thermal picture-frame rate image (SCI, full frame)", ("DETECTOR",),
+                  ("SCI",)),
     ReferenceType("apcorr", "APCORR table (filter, pupil, eefraction, radius, apcorr, skyin, skyout)",
                   ("DETECTOR", "EXP_TYPE", "CHANNEL"), ("APCORR",)),
     ReferenceType("abvegaoffset", "ASDF table of AB minus Vega magnitudes per filter", (),

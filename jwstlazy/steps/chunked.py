@@ -206,6 +206,15 @@ def delayed_arrays(
     return [da.from_delayed(packed[index], shape=shape, dtype=dtype) for index, (shape, dtype) in enumerate(outputs)]
 
 
+def spread_over_pixels(values: da.Array, like: da.Array) -> da.Array:
+    """``values`` (..., 1 or ny, 1 or nx) seen as (..., ny, nx) without copying, chunked by ``like``'s blocks:
+    small per-integration or per-line results handed to :func:`map_pixel_blocks` (a kernel reads
+    ``block[..., 0, 0]`` or one row/column of its block)."""
+    leading = values.shape[:-2]
+    spread = da.broadcast_to(values, leading + like.shape[-2:])
+    return spread.rechunk(tuple(-1 for _ in leading) + like.chunks[-2:])
+
+
 def as_one_delayed(value):
     """A dask array as one Delayed numpy array sharing the array's graph under its own task keys (not an
     optimised copy, as ``dask.delayed(f)(array)`` makes, which recomputes everything upstream); else as is."""

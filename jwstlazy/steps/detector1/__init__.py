@@ -12,6 +12,7 @@ from jwstlazy.steps.detector1.jump import JumpStep
 from jwstlazy.steps.detector1.linearity import LinearityStep
 from jwstlazy.steps.detector1.miri_frames import FirstFrameStep, LastFrameStep, ResetStep
 from jwstlazy.steps.detector1.persistence import PersistenceStep
+from jwstlazy.steps.detector1.picture_frame import PictureFrameStep
 from jwstlazy.steps.detector1.ramp_fit import RampFitStep
 from jwstlazy.steps.detector1.refpix import RefPixStep
 from jwstlazy.steps.detector1.rscd import RscdStep
@@ -21,5 +22,5 @@ from jwstlazy.steps.detector1.superbias import SuperBiasStep
 __all__ = [
     "ChargeMigrationStep", "CleanFlickerNoiseStep", "DQInitStep", "DarkCurrentStep", "EmiCorrStep",
     "FirstFrameStep", "GainScaleStep", "GroupScaleStep", "IPCStep", "JumpStep", "LastFrameStep", "LinearityStep",
-    "PersistenceStep", "RampFitStep", "RefPixStep", "ResetStep", "RscdStep", "SaturationStep", "SuperBiasStep",
+    "PersistenceStep", "PictureFrameStep", "RampFitStep", "RefPixStep", "ResetStep", "RscdStep", "SaturationStep", "SuperBiasStep",
 ]

@@ -20,11 +20,11 @@ import numpy as np
 import xarray as xr
 
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit, flicker_scene_mask
+from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
-from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks
-from jwstlazy.steps.detector1.ramp_fit import RampFitStep
+from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, with_arrays
+from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks
 
 #: Upstream options this implementation does not have, with the value that is supported.
 _UNSUPPORTED = {"autoparam": False, "fit_method": "median", "mask_science_regions": False,
@@ -75,7 +75,7 @@ class CleanFlickerNoiseStep(Step):
         axis = 1 if miri else abs(integer_keyword(ramp, "SLOWAXIS"))
         by_channel = p.fit_by_channel and not miri and str(ramp.attrs.get("SUBARRAY", "")).upper() == "FULL"
         background_method = None if str(p.background_method).lower() == "none" else p.background_method
-        masks = self._scene_masks(ramp, references, nints)
+        masks = self._scene_masks(ramp, references)
         nchan, channel = channel_layout((ny, nx), axis, by_channel)
         ndiff, nlines = max(ngroups - 1, 0), (ny if axis == 2 else nx)
         fits = [
@@ -101,7 +101,7 @@ class CleanFlickerNoiseStep(Step):
 
         (corrected,) = map_pixel_blocks(
             apply_block,
-            [sci, *(_over_pixels(a, sci) for a in (per_line, *per_group))],
+            [sci, *(spread_over_pixels(a, sci) for a in (per_line, *per_group))],
             [OutputSpec(np.float32, (nints, ngroups))],
             pass_origin=True,
             name="clean_flicker_noise",
@@ -118,30 +118,13 @@ class CleanFlickerNoiseStep(Step):
             raise JwstLazyInputError(f"background_method={p.background_method!r} is not implemented",
                                      where=f"steps.{self.name}.background_method", expected="'median' or None")
 
-    def _scene_masks(self, ramp: xr.Dataset, references, nints: int) -> list[da.Array]:
+    def _scene_masks(self, ramp: xr.Dataset, references) -> list[da.Array]:
         """One (ny, nx) background mask (True = background), or one per integration without single_mask."""
         p = self.parameters
         shape = ramp["SCI"].shape[-2:]
         if p.user_mask is not None:
             return [da.from_array(_user_mask(p.user_mask, shape, ramp.attrs.get("filename")))]
-        draft = RampFitStep().process(ramp, references)
-        if p.single_mask:
-            rates = [draft["rate"]["SCI"].data]
-        else:
-            rates = [draft["rateints"]["SCI"].data[i] for i in range(nints)]
-        return [delayed_arrays(_scene_mask, [(shape, np.bool_)], rate, n_sigma=p.n_sigma)[0] for rate in rates]
-
-
-def _over_pixels(values: da.Array, like: da.Array) -> da.Array:
-    """``values`` (..., 1 or ny, 1 or nx) seen as (..., ny, nx) without copying, chunked by ``like``'s blocks."""
-    leading = values.shape[:-2]
-    spread = da.broadcast_to(values, leading + like.shape[-2:])
-    return spread.rechunk(tuple(-1 for _ in leading) + like.chunks[-2:])
-
-
-def _scene_mask(rate: np.ndarray, n_sigma: float) -> tuple[np.ndarray]:
-    """``flicker_scene_mask`` as a one-output reduction."""
-    return (flicker_scene_mask(rate, n_sigma),)
+        return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask)
 
 
 def _user_mask(mask: Any, shape: tuple[int, int], source: Any) -> np.ndarray:

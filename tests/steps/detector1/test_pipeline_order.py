@@ -9,9 +9,8 @@ from jwstlazy.graphs.detector1 import Detector1Pipeline
 NEAR_INFRARED = ["group_scale", "dq_init", "saturation", "ipc", "superbias", "refpix", "linearity", "dark_current"]
 MIRI = ["group_scale", "dq_init", "emicorr", "saturation", "ipc", "firstframe", "lastframe", "reset", "linearity",
         "rscd", "dark_current", "refpix"]
-# upstream also runs picture_frame between jump and clean_flicker_noise (not implemented here yet)
-TAIL = ["charge_migration", "jump", "clean_flicker_noise", "persistence", "ramp_fit", "gain_scale"]
-OFF_BY_DEFAULT = {"charge_migration", "clean_flicker_noise", "persistence", "firstframe", "emicorr"}
+TAIL = ["charge_migration", "jump", "picture_frame", "clean_flicker_noise", "persistence", "ramp_fit", "gain_scale"]
+OFF_BY_DEFAULT = {"charge_migration", "picture_frame", "clean_flicker_noise", "persistence", "firstframe", "emicorr"}
 
 
 @pytest.mark.parametrize("instrument, head", [("NIRCAM", NEAR_INFRARED), ("NIRISS", NEAR_INFRARED),
