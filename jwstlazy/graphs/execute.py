@@ -20,15 +20,18 @@ does both from a pipeline name, for ``jwstlazy.run`` and ``jwstlazy run``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dask
+import dask.threaded
 import xarray as xr
 from dask.callbacks import Callback
 from dask.delayed import Delayed
@@ -377,7 +380,8 @@ def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramR
     with (progress_bar(enabled=progress is not None, description=progress or ""), _WriteLogger(graph, result),
           block_major_local_order(groups)):
         try:
-            dask.compute(*optimize_writes(graph.writes).values(), optimize_graph=False, **execution.compute_kwargs)
+            with _stragglers_awaited(execution.compute_kwargs) as compute_kwargs:
+                dask.compute(*optimize_writes(graph.writes).values(), optimize_graph=False, **compute_kwargs)
             return
         except Exception:
             log.debug("the program graph failed; finding the failing exposures one by one", exc_info=True)
@@ -385,9 +389,30 @@ def _compute_locally(graph: ProgramGraph, execution: Execution, result: ProgramR
             if target in result.written or os.fspath(graph.sources[target].path) in result.failed:
                 continue
             try:
-                dask.compute(task, **execution.compute_kwargs)
+                with _stragglers_awaited(execution.compute_kwargs) as compute_kwargs:
+                    dask.compute(task, **compute_kwargs)
             except Exception as error:
                 _record(result, graph.sources[target], target, error)
+
+
+@contextlib.contextmanager
+def _stragglers_awaited(compute_kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """``compute_kwargs`` for one local compute whose threads are all idle again when the block exits.
+
+    dask's threaded scheduler raises a task's error at once, while its other threads still run their tasks
+    (writing product files); redoing those products before they finish races with them (a temporary file
+    renamed away under a rerun's write). A pool of the compute's own, shut down with ``wait=True``, waits for
+    them. The process pool of ``processes`` is already shut down (waiting) by dask; ``sync`` has no threads.
+    """
+    if compute_kwargs.get("scheduler") is not dask.threaded.get:
+        yield compute_kwargs
+        return
+    workers = compute_kwargs.get("num_workers") or os.cpu_count() or 1
+    pool = getattr(dask.threaded, "ContextAwareThreadPoolExecutor", ThreadPoolExecutor)(workers)  # as dask's own
+    try:
+        yield {**{k: v for k, v in compute_kwargs.items() if k != "num_workers"}, "pool": pool}
+    finally:
+        pool.shutdown(wait=True)
 
 
 def run(

@@ -141,3 +141,27 @@ def test_killed_run_leaves_no_partial_product_and_a_rerun_completes(toy_exposure
     rerun = run_program(ToyPipeline(), toy_exposures, out, scheduler="sync", progress=False)
     assert set(rerun.skipped) >= {p for p in finished if p.name.endswith("_rate.fits")} - {leftover}
     assert sorted(out.iterdir()) == sorted(_products(toy_exposures, out))  # no temporary file remains
+
+
+def test_a_failed_threaded_compute_returns_after_its_running_tasks():
+    """The local rerun of a failed program (one product at a time) must not start while the failed compute's
+    other threads still write products: the compute's own pool is waited for."""
+    import threading
+
+    import dask
+
+    finished = threading.Event()
+
+    def slow():
+        time.sleep(0.3)
+        finished.set()
+
+    def fails(_):
+        raise ValueError("bad exposure")
+
+    started = dask.delayed(slow)()
+    failing = dask.delayed(fails)(dask.delayed(time.sleep)(0.05))
+    with pytest.raises(ValueError, match="bad exposure"):
+        with execute._stragglers_awaited({"scheduler": dask.threaded.get, "num_workers": 2}) as kwargs:
+            dask.compute(started, failing, **kwargs)
+    assert finished.is_set()
