@@ -202,11 +202,12 @@ def _decode(raw: np.ndarray, bitpix: int, bscale: float, bzero: float, dtype: np
 
 
 def _decode_in_place(stored: np.ndarray, bitpix: int, bscale: float, bzero: float, dtype: np.dtype) -> np.ndarray:
-    """As :func:`_decode` for an array this module owns (just read): numpy's byte swap and XOR in its buffer."""
+    """As :func:`_decode` for a C-contiguous array this module owns (just read): swapped in its own buffer."""
     width = abs(bitpix) // 8
-    unsigned = stored.view(f">u{width}").byteswap(inplace=True).view(f"=u{width}")
-    if bscale == 1 and (bitpix, bzero) in _OFFSET_INTEGERS:
-        np.bitwise_xor(unsigned, unsigned.dtype.type(1 << (8 * width - 1)), out=unsigned)
+    unsigned = stored.view(f"=u{width}")  # the stored bytes, not yet in native order
+    offset = bscale == 1 and (bitpix, bzero) in _OFFSET_INTEGERS
+    swap_bytes(unsigned, 1 << (8 * width - 1) if offset else 0, out=unsigned)
+    if offset:
         return unsigned.view(dtype)
     values = unsigned.view(_STORED[bitpix].newbyteorder("="))
     if bscale == 1 and bzero == 0:

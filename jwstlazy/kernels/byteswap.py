@@ -16,51 +16,62 @@ __all__ = ["swap_bytes"]
 
 @numba.njit(cache=True, nogil=True)
 def _swap16(src, out, flip):
-    for y in range(src.shape[0]):
-        for x in range(src.shape[1]):
-            v = src[y, x]
-            out[y, x] = ((v >> np.uint16(8)) | (v << np.uint16(8))) ^ flip
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            for y in range(src.shape[2]):
+                for x in range(src.shape[3]):
+                    v = src[i, j, y, x]
+                    out[i, j, y, x] = ((v >> np.uint16(8)) | (v << np.uint16(8))) ^ flip
 
 
 @numba.njit(cache=True, nogil=True)
 def _swap32(src, out, flip):
-    for y in range(src.shape[0]):
-        for x in range(src.shape[1]):
-            v = src[y, x]
-            v = ((v >> np.uint32(24)) | ((v >> np.uint32(8)) & np.uint32(0xFF00))
-                 | ((v << np.uint32(8)) & np.uint32(0xFF0000)) | (v << np.uint32(24)))  # fmt: skip
-            out[y, x] = v ^ flip
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            for y in range(src.shape[2]):
+                for x in range(src.shape[3]):
+                    v = src[i, j, y, x]
+                    v = ((v >> np.uint32(24)) | ((v >> np.uint32(8)) & np.uint32(0xFF00))
+                         | ((v << np.uint32(8)) & np.uint32(0xFF0000)) | (v << np.uint32(24)))  # fmt: skip
+                    out[i, j, y, x] = v ^ flip
 
 
 @numba.njit(cache=True, nogil=True)
 def _swap64(src, out, flip):
-    for y in range(src.shape[0]):
-        for x in range(src.shape[1]):
-            v = src[y, x]
-            r = np.uint64(0)
-            for _ in range(8):
-                r = (r << np.uint64(8)) | (v & np.uint64(0xFF))
-                v >>= np.uint64(8)
-            out[y, x] = r ^ flip
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            for y in range(src.shape[2]):
+                for x in range(src.shape[3]):
+                    v = src[i, j, y, x]
+                    r = np.uint64(0)
+                    for _ in range(8):
+                        r = (r << np.uint64(8)) | (v & np.uint64(0xFF))
+                        v >>= np.uint64(8)
+                    out[i, j, y, x] = r ^ flip
 
 
 _KERNELS = {2: _swap16, 4: _swap32, 8: _swap64}
 
 
-def swap_bytes(stored: np.ndarray, flip: int = 0) -> np.ndarray:
+def _four_dimensional(array: np.ndarray) -> np.ndarray:
+    """``array`` seen with 4 axes: leading unit axes added (a view), or leading axes merged (may copy)."""
+    if array.ndim <= 4:
+        return array.reshape((1,) * (4 - array.ndim) + array.shape)
+    return array.reshape((-1,) + array.shape[-3:])
+
+
+def swap_bytes(stored: np.ndarray, flip: int = 0, out: np.ndarray | None = None) -> np.ndarray:
     """Native-order copy of ``stored``, an unsigned-integer array holding big-endian values, XOR ``flip``.
 
     ``stored``: any shape and strides, dtype uint16/uint32/uint64 (uint8 is copied as is, XOR ``flip``).
-    Returns a C-contiguous array of the same unsigned dtype; view it as the logical dtype.
+    Returns a C-contiguous array of the same unsigned dtype (``out`` when given: a C-contiguous array of
+    ``stored``'s shape and dtype, which may be ``stored`` itself, swapped in place); view it as the logical
+    dtype. One compiled call per array; the GIL is released while it runs.
     """
-    out = np.empty(stored.shape, dtype=stored.dtype)
+    if out is None:
+        out = np.empty(stored.shape, dtype=stored.dtype)
     if stored.dtype.itemsize == 1 or stored.size == 0:
         np.bitwise_xor(stored, stored.dtype.type(flip), out=out)
         return out
-    kernel = _KERNELS[stored.dtype.itemsize]
-    flip_value = stored.dtype.type(flip)
-    planes_in = stored.reshape(-1, *stored.shape[-2:]) if stored.ndim >= 2 else stored.reshape(1, 1, -1)
-    planes_out = out.reshape(planes_in.shape)
-    for src, dst in zip(planes_in, planes_out):
-        kernel(src, dst, flip_value)
+    _KERNELS[stored.dtype.itemsize](_four_dimensional(stored), _four_dimensional(out), stored.dtype.type(flip))
     return out

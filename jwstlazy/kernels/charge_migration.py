@@ -33,7 +33,7 @@ CHARGE_MIGRATION_HALO = 1
 _CHLO_DNU = CHARGELOSS | DO_NOT_USE
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _flag(data, gdq, threshold, out):
     nints, ngroups, ny, nx = data.shape
     for i in numba.prange(nints):

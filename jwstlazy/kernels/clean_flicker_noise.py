@@ -58,7 +58,7 @@ def channel_layout(shape: tuple[int, int], axis_to_correct: int, fit_by_channel:
     return 1, np.zeros(n_along, dtype=np.int64)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _median_range(s, lo, hi):
     n = hi - lo
     if n % 2 == 1:
@@ -66,7 +66,7 @@ def _median_range(s, lo, hi):
     return (s[lo + n // 2 - 1] + s[lo + n // 2]) / 2.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _std_range(s, lo, hi):
     n = hi - lo
     total = 0.0
@@ -80,7 +80,7 @@ def _std_range(s, lo, hi):
     return np.sqrt(squares / n)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _clipped_stats_sorted(s):
     """astropy sigma_clipped_stats(sigma=3, maxiters=5) -> (median, std) of SORTED finite float64 values.
 
@@ -107,7 +107,7 @@ def _clipped_stats_sorted(s):
     return _median_range(s, lo, hi), _std_range(s, lo, hi)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _mirror_lower_half(values, center):
     """Values <= centre (sorted input), mirrored about the centre, returned sorted: (v - c) + c rises with v,
     (c - v) + c falls with v (rounding is monotonic), and the first set is <= c <= the second."""
@@ -119,7 +119,7 @@ def _mirror_lower_half(values, center):
     return mirrored
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _clip_mask(image, mask, low, high):
     ny, nx = image.shape
     for y in numba.prange(ny):
@@ -145,7 +145,7 @@ def _clip_to_background(image, mask, sigma_lower, sigma_upper, lower_half_only):
     _clip_mask(image, mask, center - sigma_lower * sigma, center + sigma_upper * sigma)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _median32(values):
     """Median of a float32 1-D array as numpy computes it for float32 (mean of the middle pair in float32)."""
     n = values.size
@@ -167,7 +167,7 @@ def flicker_scene_mask(rate: np.ndarray, n_sigma: float = 2.0) -> np.ndarray:
     return mask
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _difference(first, second, dq, scene_mask):
     """image = second - first (float32, NaN -> 0) and the mask without NaN, DO_NOT_USE and JUMP_DET pixels."""
     ny, nx = first.shape
@@ -185,7 +185,7 @@ def _difference(first, second, dq, scene_mask):
     return image, mask
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _line_medians(image, mask, array_axis, nchan, channel, stripes):
     """stripes[c, line] = float32 median of the masked values of each line (0 if none) per channel."""
     nlines = stripes.shape[1]
@@ -271,7 +271,7 @@ def flicker_fit(
     return stripes, background, cleaned
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _apply(data, stripes, channel, background, cleaned, array_axis, out):
     nints, ngroups, ny, nx = data.shape
     for y in numba.prange(ny):

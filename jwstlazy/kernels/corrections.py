@@ -89,7 +89,7 @@ def _array(values: np.ndarray | None, dtype: type, ndim: int) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=dtype)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _apply(data, gdq, stages, bias, column_offsets, row_offsets, columns_along_x, coeffs, dark, dark_integrations):
     """Row by row (the rows of one integration together); each correction is a loop over a row that LLVM can
     vectorise."""

@@ -33,7 +33,7 @@ def dark_matches_readout(sci_nframes: int, sci_groupgap: int, dark_nframes: int,
     return not (dark_nframes > sci_nframes or dark_groupgap > sci_groupgap)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _extrapolate(dark, n_extra):
     """dark (nints, ngroups, ny, nx) -> (nints, ngroups + n_extra, ny, nx) float64, linear from the last two."""
     nints, ngroups, ny, nx = dark.shape
@@ -50,7 +50,7 @@ def _extrapolate(dark, n_extra):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _average_frames(dark, ngroups, nframes, groupgap, use_nints):
     """Mean of NFRAMES planes per group, skipping GROUPGAP planes; NaN -> 0 first. Float32 result.
 

@@ -15,7 +15,7 @@ from jwstlazy.datamodels.dqflags import DO_NOT_USE, GROUP_DTYPE, PIXEL_DTYPE
 __all__ = ["initialize_dq"]
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _or_mask_into_dq(pixeldq, groupdq, mask_dq):
     nints, ngroups, ny, nx = groupdq.shape
     for y in numba.prange(ny):

@@ -88,7 +88,7 @@ def _clamp01(v):
     return v
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _sgarea(x1, y1, x2, y2):
     """Signed integral of clamp(y, 0, 1) dx along the segment (x1,y1)->(x2,y2), with x restricted to [0, 1].
 
@@ -137,7 +137,7 @@ def _sgarea(x1, y1, x2, y2):
     return sgn * area
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _box_overlap(xs, ys, bx, by):
     """Area of the quadrilateral (xs, ys) inside the unit square with lower-left corner (bx, by)."""
     a = 0.0
@@ -147,7 +147,7 @@ def _box_overlap(xs, ys, bx, by):
     return abs(a)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def pixel_overlap_area(xs, ys, i, j):
     """Exact area (output pixels^2) of the quadrilateral ``xs, ys`` (4,) inside output pixel (x=i, y=j).
 
@@ -503,7 +503,7 @@ def drizzle_add(
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def input_box_for_tile(pixmap_x, pixmap_y, x0, y0, nty, ntx, margin):
     """Bounding box (ystart, ystop, xstart, xstop) of input pixels whose centre maps within ``margin`` output
     pixels of the tile [x0, x0+ntx) x [y0, y0+nty). Empty box -> (0, 0, 0, 0). ``margin`` must exceed the
@@ -587,7 +587,7 @@ def input_rows_for_tile(pixmap_x, pixmap_y, x0, y0, nty, ntx, margin):
 # ----------------------------------------------------------------------------------------------------------
 # blot: interpolate a (tile of a) resampled image back at input-pixel positions
 # ----------------------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _lagrange_weights(f, npts, inv_den, out):
     """Lagrange weights for nodes 0..npts-1 evaluated at f: prod_{m!=k}(f - m) * inv_den[k] (prefix/suffix)."""
     left = 1.0
@@ -600,7 +600,7 @@ def _lagrange_weights(f, npts, inv_den, out):
         right *= f - k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def blot(image, pixmap_x, pixmap_y, out, x0, y0, order, iscale):
     """Interpolate ``image`` at the positions ``(pixmap_x, pixmap_y)`` and write them into ``out``.
 

@@ -120,7 +120,7 @@ def sequential_nbins(nbins: int | None, period: float) -> int:
     return 500 if bins > 501 else bins
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def read_sample(i, g, row, group_k, int_samples, frame_samples, rowclocks, nsamples):
     """Sample time (int64) of the read of column group ``group_k`` of ``row`` in group ``g``, integration ``i``."""
     return (np.int64(i) * np.int64(int_samples) + np.int64(g) * np.int64(frame_samples)
@@ -129,7 +129,7 @@ def read_sample(i, g, row, group_k, int_samples, frame_samples, rowclocks, nsamp
 
 # -- the reference wave as a function of phase ---------------------------------------------------------
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def wave_spline(wave):
     """Cubic spline through one period of a wave, as ``scipy.interpolate.interp1d(kind="cubic")`` upstream.
 
@@ -175,7 +175,7 @@ def wave_spline(wave):
     return values, second
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def spline_at(values, second, phase):
     """The spline of :func:`wave_spline` at ``phase`` (in [0, 1))."""
     n = values.size - 2
@@ -191,7 +191,7 @@ def spline_at(values, second, phase):
 
 # -- joint algorithm ---------------------------------------------------------------------------------
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def pixel_std(data):
     """Standard deviation over groups, (nints, ny, nx) float32, in float32 arithmetic as ``np.std(axis=1)``."""
     nints, ngroups, ny, nx = data.shape
@@ -212,7 +212,7 @@ def pixel_std(data):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _median(values):
     """Median of a 1-D array (mean of the two middle values for an even size); NaN if any value is NaN."""
     n = values.size
@@ -228,7 +228,7 @@ def _median(values):
     return (ordered[half - 1] + ordered[half]) / 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def scatter_threshold(std):
     """Twice the median of the per-pixel scatter (any shape, float32), float32: the joint fit's good-pixel cut."""
     flat = std.ravel()
@@ -236,7 +236,7 @@ def scatter_threshold(std):
     return np.float32(2.0) * np.float32(middle)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def accumulate_phased(data, pixeldq, threshold, y0, x0, nphases, rowclocks, nsamples, period):
     """Sum the ramps of good pixels of one block by the EMI phase of their first read.
 
@@ -264,7 +264,7 @@ def accumulate_phased(data, pixeldq, threshold, y0, x0, nphases, rowclocks, nsam
     return sums, counts
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _fit_terms(sums, counts, values, second, dphase):
     """Per integration and trial phase offset k: the quadratic coefficients of chi^2 in the amplitude.
 
@@ -318,7 +318,7 @@ def _fit_terms(sums, counts, values, second, dphase):
     return quad, lin
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _chisq_amplitude(quad, lin, phase, first, last, dphase_frame):
     """Best chi^2 and amplitude at ``phase`` for integrations first..last-1 (upstream grid look-up)."""
     a = 0.0
@@ -340,7 +340,7 @@ def _chisq_amplitude(quad, lin, phase, first, last, dphase_frame):
     return a * c * c + b * c, c
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _best_phase(chisq):
     """Vertex of the parabola through the lowest chi^2 and its two (wrapped) neighbours on the phase grid."""
     n = chisq.size
@@ -365,7 +365,7 @@ def _best_phase(chisq):
     return -linear / (2 * curvature)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def fit_joint(sums, counts, values, second, dphase, dphase_frame, separate_integrations):
     """Phase and amplitude (DN) of the wave for each integration, from :func:`accumulate_phased` sums.
 
@@ -397,7 +397,7 @@ def fit_joint(sums, counts, values, second, dphase, dphase_frame, separate_integ
     return phases, amplitudes
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def subtract_wave(data, y0, x0, values, second, rowclocks, nsamples, period, dphase, phases, amplitudes):
     """``data - amplitude[i] * wave(phase)`` for one block (float32 out), phases from :func:`fit_joint`."""
     nints, ngroups, by, bx = data.shape
@@ -423,7 +423,7 @@ def rebinned_size(n: int, length: float) -> int:
     return math.ceil(n / step)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def rebin_nearest(values, length):
     """Nearest-lower resampling to a (float) ``length`` (IDL ``congrid``): ``values[int(i * n / length)]``.
 
@@ -438,7 +438,7 @@ def rebin_nearest(values, length):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _clipped_mean(values):
     """Mean after iterative 3-sigma clipping about the median (astropy ``sigma_clipped_stats`` defaults)."""
     kept = values[np.isfinite(values)].copy()
@@ -458,7 +458,7 @@ def _clipped_mean(values):
     return np.mean(kept)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _cleaned_channel_means(data):
     """One integration with source and bias removed, 4 outputs averaged, each frame's median subtracted.
 
@@ -516,7 +516,7 @@ def _cleaned_channel_means(data):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _nan_median32(values):
     """Median ignoring NaN (float32 mean of the two middle values); NaN when all are NaN."""
     finite = values[~np.isnan(values)]
@@ -529,7 +529,7 @@ def _nan_median32(values):
     return np.float32(ordered[half - 1] + ordered[half]) / np.float32(2.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _phase_bin(phase, nbins):
     """Bin b with b / nbins < phase <= (b + 1) / nbins, or -1 (phase 0 belongs to no bin, as upstream)."""
     guess = int(phase * nbins)
@@ -539,7 +539,7 @@ def _phase_bin(phase, nbins):
     return -1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def phased_waveform(data, rowclocks, frame_samples, int_samples, nsamples, period, nbins, shifted_group):
     """The phased waveform (nbins,) float64 DN of the integrations in ``data`` (nints_to_phase, ngroups, ny, nx).
 
@@ -583,7 +583,7 @@ def phased_waveform(data, rowclocks, frame_samples, int_samples, nsamples, perio
     return waveform - _median(waveform)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _correlation(x, y):
     """Pearson correlation of two equal-length arrays (NaN when either is constant or holds NaN)."""
     mx = np.mean(x)
@@ -600,7 +600,7 @@ def _correlation(x, y):
     return max(-1.0, min(1.0, sxy / np.sqrt(sxx * syy)))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def lookup_table(waveform, period, reference, scale_reference):
     """Noise per sample of one period (about ``ceil(period)`` samples), float64 DN.
 
@@ -642,7 +642,7 @@ def lookup_table(waveform, period, reference, scale_reference):
     return matched * (sxy / sxx) if sxx != 0.0 else matched * np.nan
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def subtract_lookup(data, y0, x0, table, rowclocks, frame_samples, int_samples, nsamples, period,
                     shifted_group):
     """``data - table[int(frac(t / period) * period)]`` for one block (float32 out); non-finite noise = 0."""

@@ -28,7 +28,7 @@ def group_scale_factor(nframes: int, frame_divisor: int) -> float:
     return float(frame_divisor) / nframes
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _scale(data, factor):
     flat = data.reshape(-1)
     out = np.empty_like(flat)

@@ -26,14 +26,14 @@ def ipc_halo(kernel_shape: tuple[int, ...]) -> tuple[int, int]:
     return kh // 2, kw // 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _sample(plane, y, x, y0, y1, x0, x1):
     if y < y0 or y >= y1 or x < x0 or x >= x1:
         return np.float32(0.0)
     return plane[y, x]
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _convolve(data, kernel4, y0, y1, x0, x1):
     nints, ngroups, ny, nx = data.shape
     kh, kw = kernel4.shape[0], kernel4.shape[1]

@@ -302,7 +302,7 @@ def _choose_regime(
     return REGIME_ITERATIVE
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, error_model="numpy", nogil=True)
 def _detect_chunk(
     data,
     groupdq,
@@ -390,7 +390,7 @@ def _copy_pixel_major(data, groupdq, y, x0, n, ramps, flags):
                 flags[t, i, g] = plane_flags[t]
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _screen_tile(
     data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
     two_diff_threshold, clean_pixel_medians, y, x0, n, tile_diffs, tile_sorted, tile_values, needs_pixel_code,
@@ -815,7 +815,7 @@ def _unflag_all_jump_planes(groupdq: np.ndarray, neighbor_sources: np.ndarray, p
             neighbor_sources[i, g // 64][jump_only] &= ~np.uint64(1 << (g % 64))
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, error_model="numpy", nogil=True)
 def _flag_neighbors_and_after_jumps(
     data,
     gain,

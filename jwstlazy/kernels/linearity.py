@@ -27,7 +27,7 @@ from jwstlazy.kernels.corrections import Corrections, apply_corrections
 __all__ = ["prepare_coefficients", "correct_linearity", "correct_linearity_zeroframe"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _prepare(coeffs, lin_dq, pixeldq):
     ncoeffs, ny, nx = coeffs.shape
     out = coeffs.copy()
@@ -82,7 +82,7 @@ def _horner64(coeffs, y, x, value):
     return result + np.float64(coeffs[0, y, x])
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _read_level(data, gdq, coeffs, inv_coeffs, nframes):
     nints, ngroups, ny, nx = data.shape
     out = data.copy()

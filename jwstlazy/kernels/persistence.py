@@ -68,7 +68,7 @@ def integration_start_epochs(
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _flag(data, gdq, state, starts, group_time, persistence_time, use_dn, dn_threshold, flag):
     nints, ngroups, ny, nx = data.shape
     for y in numba.prange(ny):

@@ -155,7 +155,7 @@ def fit_ramps(
     )
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, error_model="numpy", nogil=True)
 def _fit_chunk(
     data,
     groupdq,
@@ -301,7 +301,7 @@ def _classify_tile(data, groupdq, pixeldq, gain, y, x0, n, clean, clean_ints):
     return flagged_ints
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _fit_clean_tile(
     data, groupdq, pixeldq, gain, read_noise, dark, y, x0, n, group_time, one_group_time, suppress_one_group,
     weight_table, tile, any_flagged, values, flags, first_of_single_good, scratch, seg_start, seg_length,

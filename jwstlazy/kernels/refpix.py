@@ -81,7 +81,7 @@ def split_reference_strips(array: Any) -> tuple[Any, Any, Any, Any]:
     return array[..., :n, :], array[..., -n:, :], array[..., :, :n], array[..., :, -n:]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _strip_mean(strip, dq, col_start, col_stop, col_step, sigma):
     """Clipped mean of strip[:, col_start:col_stop:col_step] over good pixels; NaN when none."""
     nrows = strip.shape[0]
@@ -95,7 +95,7 @@ def _strip_mean(strip, dq, col_start, col_stop, col_step, sigma):
     return clipped_mean(values[:n], sigma, sigma)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _mean_of_available(a, b):
     """Average of a and b in float32; either alone when the other is NaN; NaN when both are."""
     if np.isnan(a):
@@ -105,7 +105,7 @@ def _mean_of_available(a, b):
     return np.float32(0.5) * (a + b)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _running_median(strip, dq, offsets, first_col, length):
     """Per-row median of good pixels in a `length`-row window of strip (nrows, 4), reflected at the ends.
 
@@ -134,7 +134,7 @@ def _running_median(strip, dq, offsets, first_col, length):
     return result
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _full_frame_offsets(bottom, top, left, right, bottom_dq, top_dq, left_dq, right_dq,
                         odd_even_columns, use_side, length, side_gain, sigma):
     nints, ngroups, _, ncols = bottom.shape
@@ -227,7 +227,7 @@ def full_frame_offsets(
     )
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _single_output_offsets(data, dq, column_origin, odd_even_columns, sigma):
     nints, ngroups, ny, nx = data.shape
     out = np.zeros((nints, ngroups, nx), dtype=np.float32)

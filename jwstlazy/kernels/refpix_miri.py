@@ -27,7 +27,7 @@ __all__ = ["MIRI_RIGHT_REFERENCE_START", "miri_reference_offsets", "subtract_mir
 MIRI_RIGHT_REFERENCE_START = 1028
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _column_mean(strip, first, dq, column, row_start, row_step, sigma):
     """Clipped mean of (strip - first)[row_start::row_step, column] over good pixels (float32 differences)."""
     nrows = strip.shape[0]
@@ -40,7 +40,7 @@ def _column_mean(strip, first, dq, column, row_start, row_step, sigma):
     return clipped_mean(values[:n], sigma, sigma)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _offsets(left, right, left_dq, right_dq, odd_even_rows, sigma):
     nints, ngroups, nrows, _ = left.shape
     out = np.zeros((nints, ngroups, 4, 2), dtype=np.float32)
@@ -88,7 +88,7 @@ def miri_reference_offsets(
     )
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _subtract(data, offsets, row_origin, column_origin):
     nints, ngroups, ny, nx = data.shape
     out = data.copy()

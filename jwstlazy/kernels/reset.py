@@ -15,7 +15,7 @@ from jwstlazy.datamodels.dqflags import PIXEL_DTYPE
 __all__ = ["subtract_reset"]
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _subtract(data, reset, first_integration):
     nints, ngroups, ny, nx = data.shape
     reset_nints, reset_ngroups = reset.shape[0], reset.shape[1]

@@ -66,7 +66,7 @@ def rscd_skip_counts(skip_int1: int, skip_int2p: int, ngroups: int, nints: int) 
     return int(skip_int1), int(skip_int2p)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _flag(gdq, pdq, first_integration, skip_int1, skip_int2p):
     nints, ngroups, ny, nx = gdq.shape
     lowered = np.zeros((nints, ny, nx), dtype=np.bool_)

@@ -57,7 +57,7 @@ def saturation_halo(n_pix_grow_sat: int, nframes: int | None = 1) -> int:
     return 2 * n if nframes is not None and nframes > 1 else n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _grow_box(mask, n):
     """Binary dilation of a 2-D boolean mask with a (2n+1)^2 box; outside the array counts as False."""
     ny, nx = mask.shape
@@ -78,7 +78,7 @@ def _grow_box(mask, n):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _effective_thresholds(sat_thresh, sat_dq, pixeldq):
     ny, nx = sat_thresh.shape
     thresh = np.empty((ny, nx), dtype=np.float64)
@@ -99,7 +99,7 @@ def _effective_thresholds(sat_thresh, sat_dq, pixeldq):
     return thresh, no_check, pdq
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _flag_pixels(data, gdq, hints, thresh, no_check, nframes, bias):
     """Pass 1, per pixel, in place: own SATURATED (a running tally) and A/D floor into ``gdq``; with
     NFRAMES > 1 the read-pattern tests of pass 2 into ``hints`` (HINT_DILUTED, HINT_SECOND_GROUP).
@@ -146,7 +146,7 @@ def _flag_pixels(data, gdq, hints, thresh, no_check, nframes, bias):
                         hints[i, 1, y, x] |= HINT_SECOND_GROUP
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _grow_integration(gdq, hints, n_grow, nframes):
     """Pass 2 on one integration, in place: gdq, hints (ngroups, ny, nx) uint8 (hints unused if NFRAMES <= 1)."""
     ngroups, ny, nx = gdq.shape
@@ -195,13 +195,13 @@ def _grow_integration(gdq, hints, n_grow, nframes):
                     gdq[1, y, x] |= DO_NOT_USE
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _grow_all(gdq, hints, n_grow, nframes):
     for i in range(gdq.shape[0]):
         _grow_integration(gdq[i], hints[i], n_grow, nframes)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _clean_zeroframe(zeroframe, thresh, n_grow):
     nints, ny, nx = zeroframe.shape
     out = zeroframe.copy()

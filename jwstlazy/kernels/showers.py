@@ -303,7 +303,7 @@ def _mean_difference(values: np.ndarray, invalid: np.ndarray) -> np.ndarray:
         return (total / np.sum(finite, axis=0)).astype(np.float32)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _ring_mean_above(plane, dy, dx, threshold):
     """Pixels where the NaN-masked ring mean of ``plane`` exceeds ``threshold`` (NaN pixels: False).
 
@@ -342,7 +342,7 @@ def _ring_mean_above(plane, dy, dx, threshold):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _statistics(data, groupdq, gain, readnoise, nframes, sigma_clip, center, sigma):
     """Fill ``center`` and ``sigma`` (see :func:`shower_statistics`), pixel by pixel."""
     nints, ngroups, ny, nx = data.shape
@@ -387,7 +387,7 @@ def _is_nan_flag(flag):
     return flag != 0 and flag <= (JUMP_DET | DO_NOT_USE)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _clipped_stats(values, kept, work):
     """astropy ``sigma_clipped_stats(values, sigma=5)`` median and std (float32, NaN-ignoring).
 

@@ -46,7 +46,7 @@ def astropy_sigma_clip(kept, count, sigma, maxiters, work):
     return count, low, high
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def clipped_mean(values, sigma_low, sigma_high):
     """Iteratively clipped mean of a 1-D array (float64 arithmetic).
 

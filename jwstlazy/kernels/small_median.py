@@ -111,7 +111,7 @@ def _median_by_selection(buffer, n):
     return (low + high) / 2.0
 
 
-@numba.njit(cache=True, error_model="numpy")  # not inlined: in every caller it tripled jump's compile time
+@numba.njit(cache=True, error_model="numpy", nogil=True)  # not inlined: in every caller it tripled jump's compile time
 def _median_by_bracket(buffer, n):
     """Median of ``buffer[:n]`` (no NaN) selected among the values of a bracket around it.
 

@@ -23,7 +23,7 @@ def clean_bias(superbias: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(bias), np.float32(0.0), bias)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _subtract_zeroframe(zeroframe, bias):
     nints, ny, nx = zeroframe.shape
     out = np.empty_like(zeroframe)

@@ -33,3 +33,13 @@ def test_one_and_zero_dimensional_and_empty():
     assert swap_bytes(np.array(5, ">u4").view("u4")) == 5
     assert swap_bytes(np.zeros((0, 3), ">u2").view("u2")).shape == (0, 3)
     np.testing.assert_array_equal(swap_bytes(np.array([1, 200], np.uint8), 128), [129, 72])
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4, 5), (2, 2, 3, 4, 5)])
+def test_in_place_and_any_number_of_axes(shape):
+    rng = np.random.default_rng(2)
+    stored = rng.integers(0, 2**16, shape).astype(">u2")
+    want = stored.astype("=u2") ^ np.uint16(1 << 15)
+    buffer = stored.view("=u2")  # the stored bytes, swapped where they are
+    assert swap_bytes(buffer, 1 << 15, out=buffer) is buffer
+    np.testing.assert_array_equal(buffer, want)
