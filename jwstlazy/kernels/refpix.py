@@ -106,11 +106,22 @@ def _mean_of_available(a, b):
 
 
 @numba.njit(cache=True, nogil=True)
-def _running_median(strip, dq, offsets, first_col, length):
-    """Per-row median of good pixels in a `length`-row window of strip (nrows, 4), reflected at the ends.
+def _reflected(k, nrows):
+    """Row ``k`` of a window reflected at the strip's ends (``k`` may lie outside 0..nrows-1)."""
+    return -k if k < 0 else (2 * (nrows - 1) - k if k >= nrows else k)
 
-    The strip's values are first corrected by ``offsets[first_col + c]`` (float32). NaN where no good pixel.
-    """
+
+@numba.njit(cache=True, nogil=True)
+def _window_median(ordered, n):
+    """Median of the first ``n`` sorted float32 values, the middle pair averaged in float32 (as numpy)."""
+    if n % 2 == 1:
+        return np.float64(ordered[n // 2])
+    return np.float64(np.float32(ordered[n // 2 - 1] + ordered[n // 2]) / np.float32(2.0))
+
+
+@numba.njit(cache=True, nogil=True)
+def _running_median_by_sorting(strip, dq, offsets, first_col, length):
+    """:func:`_running_median` sorting every row's window afresh (used when a strip holds NaN)."""
     nrows, ncols = strip.shape
     half = length // 2
     result = np.empty(nrows, dtype=np.float64)
@@ -118,7 +129,7 @@ def _running_median(strip, dq, offsets, first_col, length):
     for r in range(nrows):
         n = 0
         for k in range(r - half, r + half + 1):
-            src = -k if k < 0 else (2 * (nrows - 1) - k if k >= nrows else k)
+            src = _reflected(k, nrows)
             for c in range(ncols):
                 if (dq[src, c] & DO_NOT_USE) == 0:
                     window[n] = strip[src, c] - offsets[first_col + c]
@@ -126,11 +137,58 @@ def _running_median(strip, dq, offsets, first_col, length):
         if n == 0:
             result[r] = np.nan
             continue
-        ordered = np.sort(window[:n])
-        if n % 2 == 1:
-            result[r] = ordered[n // 2]
+        result[r] = _window_median(np.sort(window[:n]), n)
+    return result
+
+
+@numba.njit(cache=True, nogil=True)
+def _window_update(ordered, n, strip, dq, offsets, first_col, row, add):
+    """Insert (``add``) or remove the good values of ``row`` into/from the sorted ``ordered[:n]``; new n."""
+    for c in range(strip.shape[1]):
+        if (dq[row, c] & DO_NOT_USE) != 0:
+            continue
+        v = strip[row, c] - offsets[first_col + c]  # float32, as the sorting version computes it
+        if add:
+            j = n
+            while j > 0 and ordered[j - 1] > v:
+                ordered[j] = ordered[j - 1]
+                j -= 1
+            ordered[j] = v
+            n += 1
         else:
-            result[r] = np.float32(ordered[n // 2 - 1] + ordered[n // 2]) / np.float32(2.0)
+            j = 0
+            while ordered[j] != v:
+                j += 1
+            for m in range(j, n - 1):
+                ordered[m] = ordered[m + 1]
+            n -= 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _running_median(strip, dq, offsets, first_col, length):
+    """Per-row median of good pixels in a `length`-row window of strip (nrows, 4), reflected at the ends.
+
+    The strip's values are first corrected by ``offsets[first_col + c]`` (float32). NaN where no good pixel.
+    The window is kept sorted from row to row (one row leaves, one enters) rather than sorted per row: the
+    same order statistics, ~10x less work for the 2048 rows of a full frame's side strips.
+    """
+    nrows, ncols = strip.shape
+    for r in range(nrows):
+        for c in range(ncols):
+            if (dq[r, c] & DO_NOT_USE) == 0 and np.isnan(strip[r, c] - offsets[first_col + c]):
+                return _running_median_by_sorting(strip, dq, offsets, first_col, length)
+    half = length // 2
+    result = np.empty(nrows, dtype=np.float64)
+    ordered = np.empty(length * ncols, dtype=np.float32)
+    n = 0
+    for k in range(-half, half + 1):
+        n = _window_update(ordered, n, strip, dq, offsets, first_col, _reflected(k, nrows), True)
+    for r in range(nrows):
+        result[r] = np.nan if n == 0 else _window_median(ordered, n)
+        if r + 1 < nrows:
+            n = _window_update(ordered, n, strip, dq, offsets, first_col, _reflected(r - half, nrows), False)
+            n = _window_update(ordered, n, strip, dq, offsets, first_col, _reflected(r + half + 1, nrows), True)
     return result
 
 

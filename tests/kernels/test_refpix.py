@@ -241,3 +241,23 @@ def test_crosscheck_jwst_miri():
     rp.correct_model(model, True, True, 11, 1.0, True, params, 3.0)
     offsets = miri_reference_offsets(data[..., :4], data[..., 1028:], dq[:, :4], dq[:, 1028:])
     np.testing.assert_allclose(subtract_miri_offsets(data, offsets), model.data, atol=2e-3)
+
+
+@pytest.mark.parametrize("length", [1, 3, 11])
+def test_running_median_kept_sorted_equals_sorting_each_window(length):
+    from jwstlazy.kernels.refpix import _running_median, _running_median_by_sorting
+
+    rng = np.random.default_rng(length)
+    strip = rng.normal(100, 5, (300, 4)).astype(np.float32)
+    strip[50:60] = np.round(strip[50:60])  # ties
+    dq = np.where(rng.random((300, 4)) < 0.1, DO_NOT_USE, 0).astype(np.uint32)
+    dq[100:120] = DO_NOT_USE  # rows with no good pixel
+    offsets = rng.normal(0, 1, 20).astype(np.float32)
+    for first_col in (0, 16):
+        got = _running_median(strip, dq, offsets, first_col, length)
+        want = _running_median_by_sorting(strip, dq, offsets, first_col, length)
+        np.testing.assert_array_equal(got, want)
+    nan_strip = strip.copy()
+    nan_strip[7, 2] = np.nan  # falls back to sorting
+    np.testing.assert_array_equal(_running_median(nan_strip, dq * 0, offsets, 0, length),
+                                  _running_median_by_sorting(nan_strip, dq * 0, offsets, 0, length))
