@@ -121,6 +121,14 @@ class Step:
         """
         raise NotImplementedError
 
+    def require_supported(self, supported: Mapping[str, Any]) -> None:
+        """Raise :class:`JwstLazyInputError` naming the first parameter whose value is not the only one
+        implemented (``supported``: parameter name -> that value), for upstream options not built yet."""
+        for name, value in supported.items():
+            if getattr(self.parameters, name) != value:
+                raise JwstLazyInputError(f"{name}={getattr(self.parameters, name)!r} is not implemented",
+                                         where=f"steps.{self.name}.{name}", expected=repr(value))
+
     # -- running ---------------------------------------------------------------------------------
     def run(self, data: Products | str | os.PathLike, references: Any = None) -> Products:
         """Apply the step (lazily) to a Dataset, named products, or a file path.

@@ -110,10 +110,7 @@ class CleanFlickerNoiseStep(Step):
 
     def _check_supported(self) -> None:
         p = self.parameters
-        for name, supported in _UNSUPPORTED.items():
-            if getattr(p, name) != supported:
-                raise JwstLazyInputError(f"{name}={getattr(p, name)!r} is not implemented",
-                                         where=f"steps.{self.name}.{name}", expected=repr(supported))
+        self.require_supported(_UNSUPPORTED)
         if str(p.background_method).lower() not in ("median", "none"):
             raise JwstLazyInputError(f"background_method={p.background_method!r} is not implemented",
                                      where=f"steps.{self.name}.background_method", expected="'median' or None")

@@ -66,11 +66,7 @@ class PictureFrameStep(Step):
         save_correction: bool = False
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
-        for name, supported in _UNSUPPORTED.items():
-            if getattr(self.parameters, name) != supported:
-                raise JwstLazyInputError(
-                    f"{name}={getattr(self.parameters, name)!r} is not implemented",
-                    where=f"steps.{self.name}.{name}", expected=repr(supported))
+        self.require_supported(_UNSUPPORTED)
         instrument = str(ds.attrs.get("INSTRUME", "")).upper()
         subarray = str(ds.attrs.get("SUBARRAY", "")).upper()
         if instrument != "NIRSPEC" or subarray != "FULL":
