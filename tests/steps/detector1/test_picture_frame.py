@@ -115,3 +115,37 @@ def test_equals_jwst_correct_picture_frame(monkeypatch, case, corrected):
     result, _, _, status = pf.correct_picture_frame(model, reference, mask_science_regions=False)
     assert status == "COMPLETE"
     np.testing.assert_array_equal(corrected["SCI"].values, result.data)
+
+
+@pytest.mark.slow
+def test_in_detector1_on_a_simulated_nirspec_full_frame(tmp_path):
+    """The whole pipeline on a simulated NRS1 full-frame exposure with a frame added (3 DN per group within 76
+    pixels of the edges, below the draft rate's noise): picture_frame runs after jump, takes its reference from
+    the folder, and the rate's edge-minus-centre contrast drops to a fraction of the injected one."""
+    from jwstlazy.datamodels import write_fits
+    from jwstlazy.graphs.detector1 import Detector1Pipeline
+    from jwstlazy.simulate import ExposureConfig, simulate_exposure, write_reference_files
+
+    uncal, _ = simulate_exposure(ExposureConfig(detector="NRS1", subarray="FULL", ngroups=4, nints=1, seed=4))
+    frame = _picture_frame()
+    added = np.arange(4)[None, :, None, None] * 3 * frame.astype(np.int64)
+    uncal["SCI"] = (uncal["SCI"].dims, np.clip(uncal["SCI"].values + added, 0, 65535).astype(np.uint16))
+    write_reference_files("NRS1", tmp_path / "refs", subarray="FULL")
+    references = tmp_path / "refs"  # the folder: the pictureframe reference is found there with the others
+    write_reference_file(tmp_path / "refs" / "pictureframe.fits", "pictureframe",
+                         dict(USEAFTER="2022-01-01T00:00:00", DESCRIP="test", INSTRUME="NIRSPEC", DETECTOR="NRS1",
+                              SUBARRAY="FULL"), {"SCI": frame * np.float32(0.3) + np.float32(0.01)})
+    path = write_fits(uncal, tmp_path / "jw01234001001_01101_00001_nrs1_uncal.fits")
+    steps = {"picture_frame": {"skip": False, "mask_science_regions": False}}
+    on = Detector1Pipeline(references=references, steps=steps).build(path)["rate"]
+    off = Detector1Pipeline(references=references).build(path)["rate"]
+    assert on.attrs["S_PCTFRM"] == "COMPLETE" and on.attrs["R_PCTFRM"] == "pictureframe.fits"
+    assert off.attrs["S_PCTFRM"] == "SKIPPED"
+
+    def contrast(rate):
+        values = rate["SCI"].values
+        return np.nanmedian(values[10:60, 300:1700]) - np.nanmedian(values[700:1300, 700:1300])
+
+    injected = 3 / float(uncal.attrs["TGROUP"])  # DN/s
+    assert abs(contrast(off) - injected) < 0.2 * injected
+    assert abs(contrast(on)) < 0.3 * injected
