@@ -94,6 +94,15 @@ def test_rate_input_and_skips(case, corrected):
         PictureFrameStep(skip=False).run(ramp, references)
 
 
+def test_reference_of_another_shape_is_named(case, tmp_path):
+    ramp, references, _ = case
+    header = dict(USEAFTER="2022-01-01T00:00:00", DESCRIP="test", INSTRUME="NIRSPEC", DETECTOR="NRS1", SUBARRAY="FULL")
+    wrong = write_reference_file(tmp_path / "half_frame.fits", "pictureframe", header,
+                                 {"SCI": np.zeros((2048, 1024), np.float32)})
+    with pytest.raises(JwstLazyInputError, match=r"half_frame\.fits.*SCI.*frame shape \(2048, 2048\)"):
+        PictureFrameStep(skip=False, mask_science_regions=False).run(ramp, {**references, "pictureframe": wrong})
+
+
 @pytest.mark.crosscheck
 def test_equals_jwst_correct_picture_frame(monkeypatch, case, corrected):
     """jwst 3.0's correct_picture_frame on the same ramp and reference, given our draft rate (its own needs CRDS
