@@ -3,15 +3,7 @@
 import numpy as np
 import pytest
 
-from jwstlazy.kernels.picture_frame import (
-    apply_to_image,
-    apply_to_ramp,
-    image_levels,
-    ramp_levels,
-    reference_levels,
-    region_masks,
-    scales_and_offsets,
-)
+from jwstlazy.kernels import picture_frame as kernels
 
 FULL = (2048, 2048)
 
@@ -36,7 +28,7 @@ def test_region_masks_on_a_full_frame():
     background = np.ones(FULL, bool)
     background[1000, 1000] = False  # a masked centre pixel
     background[10, 500] = False  # a masked edge pixel
-    centre, edge = region_masks(background)
+    centre, edge = kernels.region_masks(background)
     assert centre.sum() == (1984 - 76) ** 2 - 1
     assert not (centre & edge).any()
     assert edge[4, 4] and edge[74, 1000] and edge[2042, 2042] and edge[1000, 1985]
@@ -51,7 +43,7 @@ def test_region_masks_match_jwst():
     pf = pytest.importorskip("jwst.picture_frame.picture_frame")
     rng = np.random.default_rng(1)
     background = rng.random(FULL) > 0.1
-    ours, theirs = region_masks(background), pf._region_masks(background)
+    ours, theirs = kernels.region_masks(background), pf._region_masks(background)
     np.testing.assert_array_equal(ours[0], theirs[0])
     np.testing.assert_array_equal(ours[1], theirs[1])
 
@@ -72,14 +64,14 @@ def _small_case(seed=0, nints=2, ngroups=4, shape=(120, 130)):
 
 def test_kernels_equal_upstream_arithmetic_bit_for_bit():
     data, reference, background = _small_case()
-    centre, edge = region_masks(background)
+    centre, edge = kernels.region_masks(background)
     assert centre.any() and edge.any()
-    centre_ref, edge_ref = reference_levels(reference, centre, edge)
-    levels = [ramp_levels(data[i], centre, edge) for i in range(data.shape[0])]
-    scale, offset = scales_and_offsets(np.stack([c for c, _ in levels]), np.stack([e for _, e in levels]),
+    centre_ref, edge_ref = kernels.reference_levels(reference, centre, edge)
+    levels = [kernels.ramp_levels(data[i], centre, edge) for i in range(data.shape[0])]
+    scale, offset = kernels.scales_and_offsets(np.stack([c for c, _ in levels]), np.stack([e for _, e in levels]),
                                        centre_ref, edge_ref)
-    got = np.concatenate([apply_to_ramp(data[:, :, :, :60], reference[:, :60], scale, offset, edge_ref),
-                          apply_to_ramp(data[:, :, :, 60:], reference[:, 60:], scale, offset, edge_ref)], axis=-1)
+    got = np.concatenate([kernels.apply_to_ramp(data[:, :, :, :60], reference[:, :60], scale, offset, edge_ref),
+                          kernels.apply_to_ramp(data[:, :, :, 60:], reference[:, 60:], scale, offset, edge_ref)], axis=-1)
     want = _numpy_correction(data, reference, centre, edge)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(got[:, 0], data[:, 0])  # group 0 is left as it is
@@ -89,18 +81,18 @@ def test_kernels_equal_upstream_arithmetic_bit_for_bit():
 def test_rate_images_and_nan_medians():
     data, reference, background = _small_case(nints=3, ngroups=1)
     rates = data[:, 0] / 100
-    centre, edge = region_masks(background)
-    centre_ref, edge_ref = reference_levels(reference, centre, edge)
-    levels = np.array([image_levels(rate, centre, edge) for rate in rates])
+    centre, edge = kernels.region_masks(background)
+    centre_ref, edge_ref = kernels.reference_levels(reference, centre, edge)
+    levels = np.array([kernels.image_levels(rate, centre, edge) for rate in rates])
     assert levels.dtype == np.float32
     np.testing.assert_array_equal(levels[:, 0], [np.nanmedian(r[centre]) for r in rates])
-    scale, offset = scales_and_offsets(levels[:, 0], levels[:, 1], centre_ref, edge_ref)
-    got = apply_to_image(rates, reference, scale, offset, edge_ref)
+    scale, offset = kernels.scales_and_offsets(levels[:, 0], levels[:, 1], centre_ref, edge_ref)
+    got = kernels.apply_to_image(rates, reference, scale, offset, edge_ref)
     correction = scale[:, None, None] * (reference - edge_ref) + offset[:, None, None]
     np.testing.assert_array_equal(got, rates + (0.0 - correction))
     empty = np.zeros_like(centre)
-    assert np.isnan(image_levels(rates[0], empty, edge)[0])
-    assert np.isnan(reference_levels(np.full(reference.shape, np.nan, np.float32), centre, edge)[0])
+    assert np.isnan(kernels.image_levels(rates[0], empty, edge)[0])
+    assert np.isnan(kernels.reference_levels(np.full(reference.shape, np.nan, np.float32), centre, edge)[0])
 
 
 def test_recovers_the_injected_scale_and_leaves_noise():
@@ -114,11 +106,11 @@ def test_recovers_the_injected_scale_and_leaves_noise():
     reference = pattern + np.float32(0.7)
     g = np.arange(ngroups, dtype=np.float32)[None, :, None, None]
     data = (500 + 4 * g * pattern + rng.normal(0, 2, (1, ngroups) + shape)).astype(np.float32)
-    centre, edge = region_masks(np.ones(shape, bool))
-    centre_ref, edge_ref = reference_levels(reference, centre, edge)
-    scale, offset = scales_and_offsets(*ramp_levels(data[0], centre, edge), centre_ref, edge_ref)
+    centre, edge = kernels.region_masks(np.ones(shape, bool))
+    centre_ref, edge_ref = kernels.reference_levels(reference, centre, edge)
+    scale, offset = kernels.scales_and_offsets(*kernels.ramp_levels(data[0], centre, edge), centre_ref, edge_ref)
     np.testing.assert_allclose(scale, 4 * np.arange(1, ngroups), rtol=0.05)
-    out = apply_to_ramp(data, reference, scale[None], offset[None], edge_ref)
+    out = kernels.apply_to_ramp(data, reference, scale[None], offset[None], edge_ref)
     residual = (out[0, 1:] - out[0, :1])[:, 4:-5, 4:-5]
     before = (data[0, 1:] - data[0, :1])[:, 4:-5, 4:-5]
     assert abs(residual.std() - 2 * np.sqrt(2)) < 0.2  # the noise of a difference of two groups
