@@ -33,7 +33,7 @@ from jwstlazy.kernels.picture_frame import (
 )
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
-from jwstlazy.steps.detector1.ramp_model import pixel_array, reference_array, with_arrays
+from jwstlazy.steps.detector1.ramp_model import as_ramp, pixel_array, reference_array, with_arrays
 from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ class PictureFrameStep(Step):
         subarray = str(ds.attrs.get("SUBARRAY", "")).upper()
         if instrument != "NIRSPEC" or subarray != "FULL":
             raise StepSkipped(f"only NIRSpec full frames are corrected (INSTRUME={instrument}, SUBARRAY={subarray})")
+        if ds["SCI"].ndim == 4:
+            ds = as_ramp(ds)  # an uncal exposure is converted, as for every detector1 step
         sci = pixel_array(ds, "SCI")
         reference = reference_array(references["pictureframe"], "SCI", np.float32)
         if tuple(reference.shape) != tuple(sci.shape[-2:]):
