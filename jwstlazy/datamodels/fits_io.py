@@ -253,6 +253,9 @@ class FitsImageData:
         finally:
             del raw
 
+    def __dask_tokenize__(self) -> tuple:
+        return ("FitsImageData", self.path, self.offset, self.shape, self.bitpix, self.bscale, self.bzero)
+
     def __repr__(self) -> str:
         return f"FitsImageData({self.path!r}, offset={self.offset}, shape={self.shape}, dtype={self.dtype})"
 

@@ -48,6 +48,7 @@ from jwstlazy.graphs.product_writes import write_task
 from jwstlazy.graphs.program import Exposure, exposures_from_inputs
 from jwstlazy.graphs.progress import ExposureTally, describe, exposure_progress, progress_bar
 from jwstlazy.graphs.schedulers import Execution, parse_memory_limit, parse_scheduler, scheduler_context
+from jwstlazy.references.derived import cached_derivations
 
 if TYPE_CHECKING:
     from jwstlazy.graphs.pipeline import Pipeline
@@ -215,7 +216,7 @@ def run_program(
     if todo:
         label = describe(pipeline.name, len(todo)) if progress else None
         sizing = {"chunks": overrides}
-        with scheduler_context(spec, limit) as execution:
+        with scheduler_context(spec, limit) as execution, _derived_reference_cache(output_dir, len(todo)):
             sizing.update(memory_limit=execution.memory_limit, threads_per_worker=execution.threads_per_worker)
             if execution.client is None:
                 graph = build_program(pipeline, todo, output_dir, overwrite=True, **sizing)
@@ -229,6 +230,17 @@ def run_program(
     if result.failed:
         raise ProgramFailed(result)
     return result
+
+
+def _derived_reference_cache(output_dir: Path, exposures: int) -> contextlib.AbstractContextManager:
+    """Exposures of a program share derived reference blocks (the dark averaged to their readout) through a
+    cache folder in ``output_dir``, removed after the run (:mod:`jwstlazy.references.derived`); one exposure
+    alone has no one to share with."""
+    return cached_derivations(output_dir / DERIVED_REFERENCE_DIR) if exposures > 1 else contextlib.nullcontext()
+
+
+#: Folder of ``output_dir`` holding a run's cached derived reference blocks (removed when the run ends).
+DERIVED_REFERENCE_DIR = ".jwstlazy-derived-references"
 
 
 def _run_on_cluster(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, sizing: dict[str, Any],

@@ -28,7 +28,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import math
 
@@ -48,6 +48,19 @@ log = logging.getLogger(__name__)
 SUBARRAY_KEYWORDS = ("SUBSTRT1", "SUBSTRT2", "SUBSIZE1", "SUBSIZE2")
 _SKIPPED_HDUS = {"PRIMARY", "ASDF"}
 _COMMENTARY = {"COMMENT", "HISTORY", ""}
+
+
+class ImageLayout(NamedTuple):
+    """How a detector-plane reference image was made lazy: its bytes, the subarray cut from it and the exposure's
+    pixel blocks. Kept in the variable's ``encoding[LAYOUT]`` so that a derived image
+    (:mod:`jwstlazy.references.derived`) reads the same blocks of the same bytes."""
+
+    source: FitsImageData
+    cut: tuple[slice, slice] | None
+    blocks: tuple[tuple[int, ...], tuple[int, ...]] | None
+
+
+LAYOUT = "jwstlazy_layout"
 
 
 @dataclass(frozen=True)
@@ -226,29 +239,34 @@ def _image_variable(name: str, hdu: Any, kind: ReferenceType, frame_shape: tuple
     on_detector = (frame_shape is not None and len(shape) >= kind.detector_ndim
                    and shape[-2:] == frame_shape)
     if on_detector:
-        data = _lazy_image(hdu, cut, blocks)
-        if cut is not None:
-            data = data[(Ellipsis, *cut)]
+        source = _image_source(hdu)
         dims = (*_leading_dims(name, shape[:-2], kind, existing), "y", "x")
-        return xr.Variable(dims, data, attrs=_unit_attrs(hdu.header))
+        layout = ImageLayout(source, cut, blocks)
+        return xr.Variable(dims, lazy_image(*layout), attrs=_unit_attrs(hdu.header), encoding={LAYOUT: layout})
     else:
         data = hdu.data
         dims = tuple(f"{name}_axis{i}" for i in range(len(shape)))
     return xr.Variable(dims, _native(data), attrs=_unit_attrs(hdu.header))
 
 
-def _lazy_image(hdu: Any, cut: tuple[slice, slice] | None = None,
-                blocks: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> da.Array:
-    """A detector-plane image as a dask array whose chunk tasks read only their own bytes.
-
-    Reference cubes (darks, linearity coefficients) are hundreds of MB: nothing is read until a task needs
-    its pixel block, the client never holds them, and the graph carries a file reference, not the pixels.
-    With the exposure's pixel ``blocks``, the chunks inside the ``cut`` are exactly those blocks; otherwise
-    whole rows of ~64 MB.
-    """
+def _image_source(hdu: Any) -> FitsImageData:
+    """Where an image HDU's pixels lie in its file, for tasks that read them."""
     header, location = hdu.header, hdu.fileinfo()
-    source = FitsImageData(location["file"].name, location["datLoc"], tuple(hdu.shape), header["BITPIX"],
-                           header.get("BSCALE", 1.0), header.get("BZERO", 0.0))
+    return FitsImageData(location["file"].name, location["datLoc"], tuple(hdu.shape), header["BITPIX"],
+                         header.get("BSCALE", 1.0), header.get("BZERO", 0.0))
+
+
+def lazy_image(source: Any, cut: tuple[slice, slice] | None = None,
+               blocks: tuple[tuple[int, ...], tuple[int, ...]] | None = None, key_salt: Any = None) -> da.Array:
+    """A detector-plane image as a dask array whose chunk tasks read only their own bytes, cut to ``cut``.
+
+    ``source``: an array-like (a :class:`FitsImageData`, or a derived image over one) with ``shape``, ``dtype``
+    and ``path``. Reference cubes (darks, linearity coefficients) are hundreds of MB: nothing is read until a
+    task needs its pixel block, the client never holds them, and the graph carries a file reference, not the
+    pixels. With the exposure's pixel ``blocks``, the chunks inside the ``cut`` are exactly those blocks;
+    otherwise whole rows of ~64 MB. ``key_salt`` makes the task keys differ from another array's over the same
+    source and chunks.
+    """
     pixel_chunks = _aligned_chunks(source.shape[-2:], cut, blocks)
     if pixel_chunks is None:
         row_bytes = source.dtype.itemsize * math.prod(source.shape) // max(1, source.shape[-2])
@@ -256,9 +274,10 @@ def _lazy_image(hdu: Any, cut: tuple[slice, slice] | None = None,
         pixel_chunks = (rows, -1)
     chunks = (*(-1 for _ in source.shape[:-2]), *pixel_chunks)
     # the same file read in other blocks (another exposure's chunking) must not share task keys
-    name = "reference-" + tokenize(source.path, source.offset, os.stat(source.path).st_mtime_ns, chunks)
-    return da.from_array(source, chunks=chunks, name=name, lock=False, asarray=False, inline_array=True,
+    name = "reference-" + tokenize(source, os.stat(source.path).st_mtime_ns, chunks, key_salt)
+    data = da.from_array(source, chunks=chunks, name=name, lock=False, asarray=False, inline_array=True,
                          meta=np.empty((0,) * len(source.shape), source.dtype))
+    return data if cut is None else data[(Ellipsis, *cut)]
 
 
 def _aligned_chunks(frame: tuple[int, ...], cut: tuple[slice, slice] | None,

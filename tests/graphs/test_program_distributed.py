@@ -92,3 +92,20 @@ def test_submission_waits_while_too_many_exposures_are_unfinished():
         start = time.perf_counter()
         _wait_for_room(in_flight, 2)  # room already: returns at once
         assert time.perf_counter() - start < 0.2
+
+
+def test_a_programs_shared_dark_cache_gives_what_each_exposure_alone_gives(simulated_program, tmp_path, monkeypatch):
+    """SHALLOW4 exposures share the dark averaged per block through a cache folder in the output folder
+    (jwstlazy.references.derived); the products are those of each exposure run alone, and the folder is gone."""
+    from jwstlazy.graphs import execute
+    from jwstlazy.references import derived
+
+    folders = []
+    monkeypatch.setattr(execute, "cached_derivations", lambda folder: folders.append(folder) or derived.cached_derivations(folder))
+    inputs, common = simulated_program["uncal"][:3], {"references": simulated_program["references"], "progress": False}
+    program = jwstlazy.run("detector1", inputs, tmp_path / "program", scheduler="threads:2", **common)
+    assert folders == [tmp_path / "program" / execute.DERIVED_REFERENCE_DIR] and not folders[0].exists()
+    for uncal in inputs:
+        jwstlazy.run("detector1", [uncal], tmp_path / "alone", scheduler="sync", **common)
+    assert len(folders) == 1  # an exposure alone shares nothing
+    _assert_identical_products(program.written, tmp_path / "alone")
