@@ -2,13 +2,15 @@
 
 Matches ``jwst.clean_flicker_noise.clean_flicker_noise.do_correction`` (jwst 3.0, off by default) for ramp input
 with its defaults ``fit_method='median'``, ``background_method='median'`` (or None), ``n_sigma=2``,
-``single_mask=True``, ``fit_histogram=False``, ``mask_science_regions=False``, no flat, no user mask (a user
-mask is simply passed in as ``scene_mask``):
+``single_mask=True``, ``mask_science_regions=False``, no flat, no user mask (a user mask is simply passed in as
+``scene_mask``), and ``fit_histogram``:
 
 A. Scene mask (``flicker_scene_mask``) from a draft RATE image (upstream runs ramp_fit with default parameters
    on the step's input): True = background. NaN or exactly 0 rate -> False; then ``clip``: sigma-clipped stats
    of the masked values (astropy ``sigma_clipped_stats``: 3 sigma, 5 iterations, median centre, population
-   std), pixels below centre - 3 sigma or above centre + ``n_sigma`` sigma -> False.
+   std), pixels below centre - 3 sigma or above centre + ``n_sigma`` sigma -> False. ``fit_histogram``: the
+   centre is the clipped mean, then centre and sigma come from a Gaussian fitted (scipy ``curve_fit``) to a
+   2000-bin histogram of the values within centre +- 4 sigma.
 B. Per integration i and group difference j (``flicker_fit``, needs WHOLE frames): image = data[j+1] - data[j]
    (float32, original data); mask = scene mask AND NOT (DO_NOT_USE or JUMP_DET in groupdq[j+1]); NaN -> 0 and
    masked. No background pixel left: the difference is not cleaned. Otherwise (background 'median'):
@@ -28,12 +30,14 @@ scalars); ``flicker_apply`` runs on pixel blocks with the stripes cut to the blo
 the channel of each pixel along the median axis).
 
 Not done: ``fit_method='fft'`` (NSClean), ``background_method='model'`` (photutils Background2D) and
-``'median_image'``, ``fit_histogram``, ``mask_science_regions``, flat division, rate/rateints input.
+``'median_image'``, ``mask_science_regions``, flat division, rate/rateints input.
 Numerics: float64 statistics as upstream; our sums are sequential where numpy's are pairwise, so a pixel
 exactly on a clipping limit can (very rarely) be classed differently.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numba
 import numpy as np
@@ -41,6 +45,8 @@ import numpy as np
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET
 
 __all__ = ["channel_layout", "flicker_scene_mask", "flicker_fit", "flicker_apply"]
+
+log = logging.getLogger(__name__)
 
 _SIGMA_LIMIT = 3.0
 _MAXITERS = 5
@@ -82,10 +88,11 @@ def _std_range(s, lo, hi):
 
 @numba.njit(cache=True, nogil=True)
 def _clipped_stats_sorted(s):
-    """astropy sigma_clipped_stats(sigma=3, maxiters=5) -> (median, std) of SORTED finite float64 values.
+    """astropy sigma_clipped_stats(sigma=3, maxiters=5) -> (median, std, mean) of SORTED finite float64 values.
 
     The kept values are always a contiguous range of the sorted array, so each iteration is a median look-up,
-    one std pass and two binary searches (instead of a selection over the whole array).
+    one std pass and two binary searches (instead of a selection over the whole array). The mean is summed
+    in sorted order (astropy's pairwise in the data's order: the same to ~1e-16 relative).
     """
     lo = 0
     hi = s.size
@@ -103,8 +110,11 @@ def _clipped_stats_sorted(s):
         lo = new_lo
         hi = new_hi
     if hi <= lo:
-        return np.nan, np.nan
-    return _median_range(s, lo, hi), _std_range(s, lo, hi)
+        return np.nan, np.nan, np.nan
+    total = 0.0
+    for k in range(lo, hi):
+        total += s[k]
+    return _median_range(s, lo, hi), _std_range(s, lo, hi), total / (hi - lo)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -129,20 +139,56 @@ def _clip_mask(image, mask, low, high):
                 mask[y, x] = False
 
 
-def _clip_to_background(image, mask, sigma_lower, sigma_upper, lower_half_only):
-    """jwst ``clip_to_background`` (fit_histogram False): image (ny, nx) float32/64, mask updated in place.
+def _clip_to_background(image, mask, sigma_lower, sigma_upper, lower_half_only, fit_histogram=False):
+    """jwst ``clip_to_background``: image (ny, nx) float32/64, mask updated in place.
 
-    Statistics in float64; the sort is NumPy's (several times faster than numba's on millions of values).
+    Centre and sigma from sigma-clipped statistics (the median; the mean with ``fit_histogram``), of the values
+    mirrored below the centre with ``lower_half_only``; ``fit_histogram`` refines both with a Gaussian fitted
+    to a histogram of those values (:func:`_gaussian_fit_to_histogram`). Pixels below ``centre - sigma_lower *
+    sigma`` or above ``centre + sigma_upper * sigma`` leave the mask. Statistics in float64; the sort is NumPy's
+    (several times faster than numba's on millions of values).
     """
     values = image[mask].astype(np.float64)
     values = values[np.isfinite(values)]
     if values.size == 0:
         return
     values.sort()
-    center, sigma = _clipped_stats_sorted(values)
+    median, sigma, mean = _clipped_stats_sorted(values)
+    center = mean if fit_histogram else median
     if lower_half_only:
-        center, sigma = _clipped_stats_sorted(_mirror_lower_half(values, center))
+        values = _mirror_lower_half(values, center)
+        median, sigma, mean = _clipped_stats_sorted(values)
+        center = mean if fit_histogram else median
+    if fit_histogram:
+        center, sigma = _gaussian_fit_to_histogram(values, center, sigma)
     _clip_mask(image, mask, center - sigma_lower * sigma, center + sigma_upper * sigma)
+
+
+def _gaussian(x, amplitude, mean, sigma):
+    return amplitude * np.exp(-0.5 * ((x - mean) / sigma) ** 2)
+
+
+def _gaussian_fit_to_histogram(values: np.ndarray, center: float, sigma: float) -> tuple[float, float]:
+    """(mean, sigma) of a Gaussian least-squares fit (scipy ``curve_fit``) to a 2000-bin histogram of ``values``
+    within ``center`` +- 4 ``sigma``, started at the histogram's peak, as jwst's ``clip_to_background`` does;
+    (``center``, ``sigma``) unchanged, with an error logged, when the histogram or the fit fails."""
+    from scipy.optimize import curve_fit
+
+    try:
+        counts, edges = np.histogram(values, bins=2000, range=(center - 4.0 * sigma, center + 4.0 * sigma))
+    except ValueError:
+        log.error("Histogram failed; using clip center and sigma.")
+        return center, sigma
+    bins = (edges[1:] + edges[:-1]) / 2.0
+    peak = int(np.argmax(counts))
+    start = (counts[peak], bins[peak], sigma)
+    bounds = [(0, bins[0], 0), (np.inf, bins[-1], bins[-1] - bins[0])]
+    try:
+        fitted, _ = curve_fit(_gaussian, bins, counts, p0=start, bounds=bounds)
+    except RuntimeError:
+        log.error("Gaussian fit failed; using clip center and sigma.")
+        return center, sigma
+    return float(fitted[1]), float(fitted[2])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -155,15 +201,16 @@ def _median32(values):
     return np.float32(np.float32(s[n // 2 - 1] + s[n // 2]) / np.float32(2.0))
 
 
-def flicker_scene_mask(rate: np.ndarray, n_sigma: float = 2.0) -> np.ndarray:
+def flicker_scene_mask(rate: np.ndarray, n_sigma: float = 2.0, fit_histogram: bool = False) -> np.ndarray:
     """Background mask from a draft rate image.
 
-    rate : (ny, nx) float32 DN/s, whole frame. Returns (ny, nx) bool, True = background pixel.
+    rate : (ny, nx) float32 DN/s, whole frame. ``fit_histogram``: centre and sigma of the clipping from a
+    Gaussian fit to a histogram of the rates (upstream's option). Returns (ny, nx) bool, True = background pixel.
     """
     rate = np.ascontiguousarray(rate, dtype=np.float32)
     mask = ~(np.isnan(rate) | (rate == 0))
     if n_sigma > 0:
-        _clip_to_background(rate, mask, _SIGMA_LIMIT, float(n_sigma), False)
+        _clip_to_background(rate, mask, _SIGMA_LIMIT, float(n_sigma), False, fit_histogram)
     return mask
 
 

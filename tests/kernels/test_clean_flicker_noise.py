@@ -142,3 +142,47 @@ def test_crosscheck_jwst(monkeypatch, axis):
     result = cfn.do_correction(model)
     assert result[-1] == "COMPLETE"
     np.testing.assert_allclose(_run(data, gdq, rate, axis), result[0].data, rtol=0, atol=1e-3, equal_nan=True)
+
+
+def _histogram_case(rng, ny=200, nx=180):
+    """A rate image: Gaussian sky around 1.5 DN/s, sources above it, a few NaN and zero pixels."""
+    rate = rng.normal(1.5, 0.2, (ny, nx)).astype(np.float32)
+    rate[rng.integers(0, ny, 300), rng.integers(0, nx, 300)] += rng.uniform(2, 50, 300).astype(np.float32)
+    rate[0, :5] = np.nan
+    rate[1, :5] = 0
+    return rate
+
+
+def test_fit_histogram_refines_the_centre_and_sigma_by_a_gaussian_fit():
+    rng = np.random.default_rng(11)
+    rate = _histogram_case(rng)
+    plain, fitted = flicker_scene_mask(rate, 2.0), flicker_scene_mask(rate, 2.0, fit_histogram=True)
+    # slow reference: clipped mean, then a Gaussian fit to the histogram within +- 4 sigma (scipy)
+    from scipy.optimize import curve_fit
+
+    good = ~(np.isnan(rate) | (rate == 0))
+    values = rate[good].astype(np.float64)
+    mean, _, sigma = sigma_clipped_stats(values, sigma=3.0)
+    counts, edges = np.histogram(values, bins=2000, range=(mean - 4 * sigma, mean + 4 * sigma))
+    bins = (edges[1:] + edges[:-1]) / 2
+    (_, centre, width), _ = curve_fit(lambda x, a, m, s: a * np.exp(-0.5 * ((x - m) / s) ** 2), bins, counts,
+                                      p0=(counts.max(), bins[np.argmax(counts)], sigma))
+    expected = good & (rate >= centre - 3 * width) & (rate <= centre + 2 * width)
+    assert (fitted != expected).sum() <= 2  # only values on a limit, within the fits' rounding
+    assert abs(centre - 1.5) < 0.01 and abs(width - 0.2) < 0.01
+    assert fitted.sum() != plain.sum()  # the option changes the limits
+
+
+@pytest.mark.crosscheck
+@pytest.mark.parametrize("lower_half_only", [False, True])
+def test_fit_histogram_crosscheck_jwst(lower_half_only):
+    background_level = pytest.importorskip("jwst.clean_flicker_noise.background_level")
+    from jwstlazy.kernels.clean_flicker_noise import _clip_to_background
+
+    rate = _histogram_case(np.random.default_rng(12 + lower_half_only))
+    theirs = ~(np.isnan(rate) | (rate == 0))
+    ours = theirs.copy()
+    background_level.clip_to_background(rate, theirs, sigma_lower=3.0, sigma_upper=2.0, fit_histogram=True,
+                                        lower_half_only=lower_half_only)
+    _clip_to_background(rate, ours, 3.0, 2.0, lower_half_only, fit_histogram=True)
+    np.testing.assert_array_equal(ours, theirs)

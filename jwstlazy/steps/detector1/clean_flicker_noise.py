@@ -28,7 +28,7 @@ from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks
 
 #: Upstream options this implementation does not have, with the value that is supported.
 _UNSUPPORTED = {"autoparam": False, "fit_method": "median", "mask_science_regions": False,
-                "apply_flat_field": False, "fit_histogram": False, "save_mask": False,
+                "apply_flat_field": False, "save_mask": False,
                 "save_background": False, "save_noise": False}
 
 
@@ -121,7 +121,7 @@ class CleanFlickerNoiseStep(Step):
         shape = ramp["SCI"].shape[-2:]
         if p.user_mask is not None:
             return [da.from_array(_user_mask(p.user_mask, shape, ramp.attrs.get("filename")))]
-        return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask)
+        return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram)
 
 
 def _user_mask(mask: Any, shape: tuple[int, int], source: Any) -> np.ndarray:

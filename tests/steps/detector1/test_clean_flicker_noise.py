@@ -44,10 +44,10 @@ def _striped_ramp(line_axis: int, seed: int = 0):
     return sci.astype(np.float32), np.zeros(SHAPE, np.uint8)
 
 
-def _whole_array_result(ramp, sci, gdq, references, axis):
+def _whole_array_result(ramp, sci, gdq, references, axis, fit_histogram=False):
     """The kernels on whole arrays: draft rate, scene mask, one fit per integration, one apply."""
     rate = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]["SCI"].values
-    mask = flicker_scene_mask(rate, 2.0)
+    mask = flicker_scene_mask(rate, 2.0, fit_histogram)
     fits = [flicker_fit(sci[i], gdq[i], mask, axis_to_correct=axis) for i in range(SHAPE[0])]
     stripes, background, cleaned = (np.stack([fit[k] for fit in fits]) for k in range(3))
     _, channel = channel_layout(SHAPE[-2:], axis, False)
@@ -71,6 +71,14 @@ def test_chunked_equals_whole_array_kernels(references, attrs, axis):
     assert not mask[6, 7] and not mask[16, 21] and mask.mean() > 0.8  # sources are masked
     assert _line_scatter(expected, axis) < 0.4 * _line_scatter(sci, axis)  # stripes removed
     assert out.attrs["S_CLNFNS"] == "COMPLETE"
+
+
+def test_fit_histogram_reaches_the_scene_mask(references):
+    sci, gdq = _striped_ramp(2, seed=3)
+    ramp = build_ramp(sci, gdq, **NIRCAM)
+    out = CleanFlickerNoiseStep(skip=False, fit_histogram=True).run(ramp, references)
+    expected, _ = _whole_array_result(ramp, sci, gdq, references, 2, fit_histogram=True)
+    np.testing.assert_array_equal(out["SCI"].values, expected)
 
 
 def test_user_mask_and_per_integration_masks(references):
