@@ -29,8 +29,11 @@ Dask split (like ``kernels.refpix``): ``flicker_fit`` is a REDUCTION over one in
 scalars); ``flicker_apply`` runs on pixel blocks with the stripes cut to the block (``channel_layout`` gives
 the channel of each pixel along the median axis).
 
-Not done: ``fit_method='fft'`` (NSClean), ``background_method='model'`` (photutils Background2D) and
-``'median_image'``, ``mask_science_regions``, flat division, rate/rateints input.
+``background_method='model'``: the background of each difference is photutils' ``Background2D`` of the clipped
+image (as upstream), a (ny, nx) image instead of one value; the same formulas use it pixel by pixel.
+
+Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions``, flat
+division, rate/rateints input.
 Numerics: float64 statistics as upstream; our sums are sequential where numpy's are pairwise, so a pixel
 exactly on a clipping limit can (very rarely) be classed differently.
 """
@@ -256,21 +259,57 @@ def _line_medians(image, mask, array_axis, nchan, channel, stripes):
             stripes[c, line] = _median32(buf[:m]) if m > 0 else np.float32(0.0)
 
 
-def _fit_one(first, second, dq, scene_mask, array_axis, nchan, channel, n_sigma, use_background, stripes):
+def _fit_one(first, second, dq, scene_mask, array_axis, nchan, channel, n_sigma, background_method, box_size,
+             stripes, background):  # fmt: skip
+    """Stripes of one group difference into ``stripes`` and its background into ``background`` (a 0-d array
+    for 'median', (ny, nx) for 'model'); False when no background pixel is left (nothing fitted)."""
     image, mask = _difference(first, second, dq, scene_mask)
     if not mask.any():
-        return np.float32(0.0), False
-    background = np.float32(0.0)
+        return False
     bkg_sub = image
-    if use_background:
+    if background_method is not None:
         _clip_to_background(image, mask, _SIGMA_LIMIT, _SIGMA_LIMIT, True)
-        values = image[mask]
-        background = np.float32(np.median(values)) if values.size else np.float32(np.nan)
-        bkg_sub = image - background
+        if background_method == "model":
+            background[...] = _background_model(image, mask, box_size)
+        else:
+            values = image[mask]
+            background[...] = np.float32(np.median(values)) if values.size else np.float32(np.nan)
+        bkg_sub = image - (background if background.ndim else background[()])
         if n_sigma > 0:
             _clip_to_background(bkg_sub, mask, n_sigma, n_sigma, True)
     _line_medians(bkg_sub, mask, array_axis, nchan, channel, stripes)
-    return background, True
+    return True
+
+
+def default_box_size(shape: tuple[int, int]) -> tuple[int, int]:
+    """Upstream's default ``background_box_size``: per axis the largest size up to 32 that divides it evenly."""
+    return tuple(max(n for n in range(1, 33) if size % n == 0) for size in shape)
+
+
+def _background_model(image: np.ndarray, mask: np.ndarray, box_size: tuple[int, int] | None) -> np.ndarray:
+    """photutils ``Background2D`` of the masked image (boxes of ``box_size``, 5x5 median filter, 3-sigma clipped
+    medians), float32 like the image, as jwst's ``background_level(..., 'model')``; the median of the background
+    pixels, with an error logged, when the model cannot be fitted. photutils is the field's implementation (and
+    upstream's): the box statistics, their interpolation and its edge cases come with it."""
+    import warnings
+
+    from astropy.stats import SigmaClip
+    from astropy.utils.exceptions import AstropyUserWarning
+    from photutils.background import Background2D, MedianBackground
+
+    box_size = tuple(box_size) if box_size is not None else default_box_size(image.shape)
+    if image.shape[0] % box_size[0] or image.shape[1] % box_size[1]:
+        log.warning("Background box size %s does not divide evenly into the image shape %s.", box_size, image.shape)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(action="ignore", category=AstropyUserWarning)
+            model = Background2D(image, box_size=box_size, filter_size=(5, 5), mask=~mask,
+                                 sigma_clip=SigmaClip(sigma=_SIGMA_LIMIT, maxiters=_MAXITERS),
+                                 bkg_estimator=MedianBackground())
+        return model.background
+    except ValueError:
+        log.error("Background fit failed, using median value.")
+        return np.nanmedian(image[mask])
 
 
 def flicker_fit(
@@ -281,6 +320,7 @@ def flicker_fit(
     fit_by_channel: bool = False,
     n_sigma: float = 2.0,
     background_method: str | None = "median",
+    background_box_size: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit the flicker stripes of ONE integration (whole frames).
 
@@ -290,17 +330,19 @@ def flicker_fit(
     groupdq : (ngroups, ny, nx) uint8.
     scene_mask : (ny, nx) bool, True = background (``flicker_scene_mask`` or a user mask).
     axis_to_correct : 1 (median over y: MIRI) or 2 (median over x); NIR upstream uses |SLOWAXIS|.
-    fit_by_channel, n_sigma, background_method ('median' or None): upstream names and defaults.
+    fit_by_channel, n_sigma, background_method ('median', 'model' or None), background_box_size (for 'model';
+        None: :func:`default_box_size`): upstream names and defaults.
 
     Returns
     -------
     stripes : (ngroups-1, n_channels, n_lines) float32 DN; n_lines = ny (axis 2) or nx (axis 1).
-    background : (ngroups-1,) float32 DN (0 for background_method None).
+    background : (ngroups-1,) float32 DN (0 for background_method None), or (ngroups-1, ny, nx) for 'model'.
     cleaned : (ngroups-1,) bool; False = the difference had no background pixel and is left alone.
     """
-    if background_method not in ("median", None) and str(background_method).lower() != "none":
-        raise ValueError(f"background_method {background_method!r} is not supported (use 'median' or None)")
-    use_background = background_method == "median"
+    if str(background_method).lower() == "none":
+        background_method = None
+    if background_method not in ("median", "model", None):
+        raise ValueError(f"background_method {background_method!r} is not supported (use 'median', 'model' or None)")
     data = np.ascontiguousarray(data, dtype=np.float32)
     gdq = np.ascontiguousarray(groupdq, dtype=np.uint8)
     ngroups, ny, nx = data.shape
@@ -309,24 +351,25 @@ def flicker_fit(
     nlines = ny if array_axis == 1 else nx
     ndiff = max(ngroups - 1, 0)
     stripes = np.zeros((ndiff, nchan, nlines), dtype=np.float32)
-    background = np.zeros(ndiff, dtype=np.float32)
+    background = np.zeros((ndiff, ny, nx) if background_method == "model" else ndiff, dtype=np.float32)
     cleaned = np.zeros(ndiff, dtype=np.bool_)
     scene_mask = np.ascontiguousarray(scene_mask, dtype=np.bool_)
     for j in range(ndiff):
-        background[j], cleaned[j] = _fit_one(data[j], data[j + 1], gdq[j + 1], scene_mask, array_axis, nchan,
-                                             channel, float(n_sigma), use_background, stripes[j])
+        cleaned[j] = _fit_one(data[j], data[j + 1], gdq[j + 1], scene_mask, array_axis, nchan, channel,
+                              float(n_sigma), background_method, background_box_size, stripes[j], background[j, ...])
     return stripes, background, cleaned
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _apply(data, stripes, channel, background, cleaned, array_axis, out):
+    """out = data with each cleaned difference re-accumulated; ``background`` (nints, ndiff, ny, nx), a per-
+    difference value broadcast over the pixels (zero strides) or a per-pixel model."""
     nints, ngroups, ny, nx = data.shape
     for y in numba.prange(ny):
         for i in range(nints):
             for x in range(nx):
                 out[i, 0, y, x] = data[i, 0, y, x]
             for j in range(ngroups - 1):
-                bkg = background[i, j]
                 for x in range(nx):
                     if not cleaned[i, j]:
                         out[i, j + 1, y, x] = data[i, j + 1, y, x]
@@ -335,6 +378,7 @@ def _apply(data, stripes, channel, background, cleaned, array_axis, out):
                         s = stripes[i, j, channel[x], y]
                     else:
                         s = stripes[i, j, channel[y], x]
+                    bkg = background[i, j, y, x]
                     diff = data[i, j + 1, y, x] - data[i, j, y, x]
                     out[i, j + 1, y, x] = out[i, j, y, x] + (((diff - bkg) - s) + bkg)
 
@@ -356,7 +400,8 @@ def flicker_apply(
         bx columns for axis 1).
     channel : int64 channel index of each block position along the median axis (bx for axis 2, by for 1),
         cut from ``channel_layout``.
-    background : (nints, ngroups-1) float32.  cleaned : (nints, ngroups-1) bool.
+    background : (nints, ngroups-1) float32, or (nints, ngroups-1, by, bx) for 'model', cut to the block.
+    cleaned : (nints, ngroups-1) bool.
 
     Returns
     -------
@@ -364,7 +409,9 @@ def flicker_apply(
     """
     data = np.ascontiguousarray(data, dtype=np.float32)
     out = np.empty_like(data)
+    background = np.asarray(background, dtype=np.float32)
+    if background.ndim == 2:
+        background = np.broadcast_to(background[:, :, None, None], background.shape + data.shape[-2:])
     _apply(data, np.ascontiguousarray(stripes, dtype=np.float32), np.ascontiguousarray(channel, dtype=np.int64),
-           np.ascontiguousarray(background, dtype=np.float32), np.ascontiguousarray(cleaned, dtype=np.bool_),
-           int(axis_to_correct) - 1, out)
+           background, np.ascontiguousarray(cleaned, dtype=np.bool_), int(axis_to_correct) - 1, out)
     return out

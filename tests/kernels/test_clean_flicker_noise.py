@@ -20,8 +20,8 @@ def ref_clip(image, mask, lower, upper, lower_half):
     mask[image > center + upper * sigma] = False
 
 
-def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, background=True):
-    """Slow version with astropy / numpy.ma, following the module docstring."""
+def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, background=True, model=False):
+    """Slow version with astropy / numpy.ma (photutils for ``model``), following the module docstring."""
     scene = ~(np.isnan(rate) | (rate == 0))
     ref_clip(rate, scene, 3.0, n_sigma, False)
     out = data.copy()
@@ -43,7 +43,7 @@ def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, back
             sub = image
             if background:
                 ref_clip(image, mask, 3.0, 3.0, True)
-                bkg = np.nanmedian(image[mask])
+                bkg = _photutils_background(image, mask) if model else np.nanmedian(image[mask])
                 sub = image - bkg
                 ref_clip(sub, mask, n_sigma, n_sigma, True)
             corrected = sub.copy()
@@ -56,6 +56,15 @@ def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, back
             corrected[nan] = np.nan
             out[i, j + 1] = out[i, j] + corrected
     return out
+
+
+def _photutils_background(image, mask):
+    from astropy.stats import SigmaClip
+    from photutils.background import Background2D, MedianBackground
+
+    box = [max(n for n in range(1, 33) if size % n == 0) for size in image.shape]
+    return Background2D(image, box_size=box, filter_size=(5, 5), mask=~mask, sigma_clip=SigmaClip(sigma=3.0, maxiters=5),
+                        bkg_estimator=MedianBackground()).background
 
 
 def _case(rng, nints=2, ngroups=5, ny=40, nx=36, axis=2):
@@ -77,6 +86,7 @@ def _case(rng, nints=2, ngroups=5, ny=40, nx=36, axis=2):
 def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=1):
     mask = flicker_scene_mask(rate)
     fits = [flicker_fit(data[i], gdq[i], mask, axis, by_channel, 2.0, background) for i in range(data.shape[0])]
+    model = background == "model"
     stripes = np.stack([f[0] for f in fits])
     bkg = np.stack([f[1] for f in fits])
     ok = np.stack([f[2] for f in fits])
@@ -85,19 +95,20 @@ def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=
     ny = data.shape[2]
     edges = np.linspace(0, ny, blocks + 1).astype(int)
     for y0, y1 in zip(edges[:-1], edges[1:]):  # row blocks: stripes cut to the block's lines or channels
+        levels = bkg[..., y0:y1, :] if model else bkg
         if axis == 2:
-            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes[..., y0:y1], channel, bkg, ok, axis)
+            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes[..., y0:y1], channel, levels, ok, axis)
         else:
-            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes, channel[y0:y1], bkg, ok, axis)
+            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes, channel[y0:y1], levels, ok, axis)
     return out
 
 
 @pytest.mark.parametrize("axis", [1, 2])
-@pytest.mark.parametrize("background", ["median", None])
+@pytest.mark.parametrize("background", ["median", "model", None])
 def test_matches_reference(axis, background):
     data, gdq, rate = _case(np.random.default_rng(axis), axis=axis)
     got = _run(data, gdq, rate, axis, background=background, blocks=3)
-    want = reference_clean(data, gdq, rate, axis=axis, background=background is not None)
+    want = reference_clean(data, gdq, rate, axis=axis, background=background is not None, model=background == "model")
     np.testing.assert_array_equal(got, want)  # bit-exact here; see the module docstring for the caveat
     assert np.isnan(got[0, 2:, 3, 3]).all()  # NaN propagates to later groups, as upstream
 
@@ -139,9 +150,11 @@ def test_crosscheck_jwst(monkeypatch, axis):
     rate_model = datamodels.ImageModel(data=rate.copy(), dq=np.zeros(rate.shape, np.uint32))
     rate_model.meta.exposure.type = model.meta.exposure.type
     monkeypatch.setattr(cfn, "_make_processed_rate_image", lambda *a, **k: rate_model)
-    result = cfn.do_correction(model)
-    assert result[-1] == "COMPLETE"
-    np.testing.assert_allclose(_run(data, gdq, rate, axis), result[0].data, rtol=0, atol=1e-3, equal_nan=True)
+    for background in ("median", "model"):
+        result = cfn.do_correction(model.copy(), background_method=background)
+        assert result[-1] == "COMPLETE"
+        np.testing.assert_allclose(_run(data, gdq, rate, axis, background=background), result[0].data, rtol=0,
+                                   atol=1e-3, equal_nan=True)
 
 
 def _histogram_case(rng, ny=200, nx=180):

@@ -78,26 +78,29 @@ class CleanFlickerNoiseStep(Step):
         masks = self._scene_masks(ramp, references)
         nchan, channel = channel_layout((ny, nx), axis, by_channel)
         ndiff, nlines = max(ngroups - 1, 0), (ny if axis == 2 else nx)
+        model = background_method == "model"  # a background image per difference, not one value
         fits = [
             delayed_arrays(
                 flicker_fit,
-                [((ndiff, nchan, nlines), np.float32), ((ndiff,), np.float32), ((ndiff,), np.bool_)],
+                [((ndiff, nchan, nlines), np.float32), ((ndiff, ny, nx) if model else (ndiff,), np.float32),
+                 ((ndiff,), np.bool_)],
                 sci[i], groupdq[i], masks[min(i, len(masks) - 1)],
                 axis_to_correct=axis, fit_by_channel=by_channel, n_sigma=p.n_sigma,
-                background_method=background_method,
+                background_method=background_method, background_box_size=p.background_box_size,
             )
             for i in range(nints)
         ]
         stripes, background, cleaned = (da.stack([fit[k] for fit in fits]) for k in range(3))
         per_line = stripes[..., :, None] if axis == 2 else stripes[..., None, :]
-        per_group = (background[..., None, None], cleaned[..., None, None])
+        per_group = (background if model else background[..., None, None], cleaned[..., None, None])
 
         def apply_block(data, stripes_block, background_block, cleaned_block, origin):
             y0, x0 = origin
             by, bx = data.shape[-2:]
             lines = stripes_block[..., :, 0] if axis == 2 else stripes_block[..., 0, :]
             along = channel[x0: x0 + bx] if axis == 2 else channel[y0: y0 + by]
-            return flicker_apply(data, lines, along, background_block[..., 0, 0], cleaned_block[..., 0, 0], axis)
+            levels = background_block if model else background_block[..., 0, 0]
+            return flicker_apply(data, lines, along, levels, cleaned_block[..., 0, 0], axis)
 
         (corrected,) = map_pixel_blocks(
             apply_block,
@@ -111,9 +114,10 @@ class CleanFlickerNoiseStep(Step):
     def _check_supported(self) -> None:
         p = self.parameters
         self.require_supported(_UNSUPPORTED)
-        if str(p.background_method).lower() not in ("median", "none"):
+        if str(p.background_method).lower() not in ("median", "model", "none"):
             raise JwstLazyInputError(f"background_method={p.background_method!r} is not implemented",
-                                     where=f"steps.{self.name}.background_method", expected="'median' or None")
+                                     where=f"steps.{self.name}.background_method",
+                                     expected="'median', 'model' or None")
 
     def _scene_masks(self, ramp: xr.Dataset, references) -> list[da.Array]:
         """One (ny, nx) background mask (True = background), or one per integration without single_mask."""

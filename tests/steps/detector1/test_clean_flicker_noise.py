@@ -44,11 +44,11 @@ def _striped_ramp(line_axis: int, seed: int = 0):
     return sci.astype(np.float32), np.zeros(SHAPE, np.uint8)
 
 
-def _whole_array_result(ramp, sci, gdq, references, axis, fit_histogram=False):
+def _whole_array_result(ramp, sci, gdq, references, axis, fit_histogram=False, **fit_options):
     """The kernels on whole arrays: draft rate, scene mask, one fit per integration, one apply."""
     rate = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]["SCI"].values
     mask = flicker_scene_mask(rate, 2.0, fit_histogram)
-    fits = [flicker_fit(sci[i], gdq[i], mask, axis_to_correct=axis) for i in range(SHAPE[0])]
+    fits = [flicker_fit(sci[i], gdq[i], mask, axis_to_correct=axis, **fit_options) for i in range(SHAPE[0])]
     stripes, background, cleaned = (np.stack([fit[k] for fit in fits]) for k in range(3))
     _, channel = channel_layout(SHAPE[-2:], axis, False)
     return flicker_apply(sci, stripes, channel, background, cleaned, axis), mask
@@ -79,6 +79,19 @@ def test_fit_histogram_reaches_the_scene_mask(references):
     out = CleanFlickerNoiseStep(skip=False, fit_histogram=True).run(ramp, references)
     expected, _ = _whole_array_result(ramp, sci, gdq, references, 2, fit_histogram=True)
     np.testing.assert_array_equal(out["SCI"].values, expected)
+
+
+def test_model_background_gives_the_whole_array_kernels_result(references):
+    sci, gdq = _striped_ramp(2, seed=4)
+    sci += np.linspace(0, 30, SHAPE[-1], dtype=np.float32) * np.arange(SHAPE[1], dtype=np.float32)[:, None, None]
+    ramp = build_ramp(sci, gdq, **NIRCAM)
+    out = CleanFlickerNoiseStep(skip=False, background_method="model", background_box_size=(8, 10)).run(ramp, references)
+    assert_several_chunks(out["SCI"])
+    expected, _ = _whole_array_result(ramp, sci, gdq, references, 2, background_method="model",
+                                      background_box_size=(8, 10))
+    np.testing.assert_array_equal(out["SCI"].values, expected)
+    median = CleanFlickerNoiseStep(skip=False).run(ramp, references)["SCI"].values
+    assert not np.array_equal(expected, median)
 
 
 def test_user_mask_and_per_integration_masks(references):
