@@ -32,8 +32,12 @@ the channel of each pixel along the median axis).
 ``background_method='model'``: the background of each difference is photutils' ``Background2D`` of the clipped
 image (as upstream), a (ny, nx) image instead of one value; the same formulas use it pixel by pixel.
 
-Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions``, flat
-division, rate/rateints input.
+``apply_flat_field``: ``flat_for_fitting`` fills a FLAT's zero and non-finite values with a smoothed level (the
+'model' background of its good values, as upstream's ``read_flat_file``); the draft rate is divided by it before
+the scene mask, each difference before its fit, and each cleaned difference is multiplied back by it.
+
+Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions``,
+rate/rateints input.
 Numerics: float64 statistics as upstream; our sums are sequential where numpy's are pairwise, so a pixel
 exactly on a clipping limit can (very rarely) be classed differently.
 """
@@ -47,7 +51,7 @@ import numpy as np
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET
 
-__all__ = ["channel_layout", "flicker_scene_mask", "flicker_fit", "flicker_apply"]
+__all__ = ["channel_layout", "flicker_scene_mask", "flicker_fit", "flicker_apply", "flat_for_fitting"]
 
 log = logging.getLogger(__name__)
 
@@ -218,14 +222,15 @@ def flicker_scene_mask(rate: np.ndarray, n_sigma: float = 2.0, fit_histogram: bo
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _difference(first, second, dq, scene_mask):
-    """image = second - first (float32, NaN -> 0) and the mask without NaN, DO_NOT_USE and JUMP_DET pixels."""
+def _difference(first, second, dq, scene_mask, flat):
+    """image = (second - first) / flat (float32, NaN -> 0) and the mask without NaN, DO_NOT_USE and JUMP_DET
+    pixels (``flat`` all ones, broadcast, without ``apply_flat_field``: dividing by 1 changes no bit)."""
     ny, nx = first.shape
     image = np.empty((ny, nx), dtype=np.float32)
     mask = np.empty((ny, nx), dtype=np.bool_)
     for y in numba.prange(ny):
         for x in range(nx):
-            v = second[y, x] - first[y, x]
+            v = (second[y, x] - first[y, x]) / flat[y, x]
             good = scene_mask[y, x] and (dq[y, x] & (DO_NOT_USE | JUMP_DET)) == 0
             if np.isnan(v):
                 v = np.float32(0.0)
@@ -259,19 +264,19 @@ def _line_medians(image, mask, array_axis, nchan, channel, stripes):
             stripes[c, line] = _median32(buf[:m]) if m > 0 else np.float32(0.0)
 
 
-def _fit_one(first, second, dq, scene_mask, array_axis, nchan, channel, n_sigma, background_method, box_size,
+def _fit_one(first, second, dq, scene_mask, flat, array_axis, nchan, channel, n_sigma, background_method, box_size,
              stripes, background):  # fmt: skip
     """Stripes of one group difference into ``stripes`` and its background into ``background`` (a 0-d array
     for 'median', (ny, nx) for 'model'); False when no background pixel is left (nothing fitted)."""
-    image, mask = _difference(first, second, dq, scene_mask)
+    image, mask = _difference(first, second, dq, scene_mask, flat)
     if not mask.any():
         return False
     bkg_sub = image
     if background_method is not None:
-        _clip_to_background(image, mask, _SIGMA_LIMIT, _SIGMA_LIMIT, True)
         if background_method == "model":
-            background[...] = _background_model(image, mask, box_size)
+            background[...] = _clipped_background_model(image, mask, box_size)
         else:
+            _clip_to_background(image, mask, _SIGMA_LIMIT, _SIGMA_LIMIT, True)
             values = image[mask]
             background[...] = np.float32(np.median(values)) if values.size else np.float32(np.nan)
         bkg_sub = image - (background if background.ndim else background[()])
@@ -286,17 +291,19 @@ def default_box_size(shape: tuple[int, int]) -> tuple[int, int]:
     return tuple(max(n for n in range(1, 33) if size % n == 0) for size in shape)
 
 
-def _background_model(image: np.ndarray, mask: np.ndarray, box_size: tuple[int, int] | None) -> np.ndarray:
-    """photutils ``Background2D`` of the masked image (boxes of ``box_size``, 5x5 median filter, 3-sigma clipped
-    medians), float32 like the image, as jwst's ``background_level(..., 'model')``; the median of the background
-    pixels, with an error logged, when the model cannot be fitted. photutils is the field's implementation (and
-    upstream's): the box statistics, their interpolation and its edge cases come with it."""
+def _clipped_background_model(image: np.ndarray, mask: np.ndarray, box_size: tuple[int, int] | None) -> np.ndarray:
+    """jwst's ``background_level(image, mask, 'model')``: ``mask`` clipped at 3 sigma (lower-half statistics),
+    then photutils' ``Background2D`` of the masked image (boxes of ``box_size``, 5x5 median filter, 3-sigma
+    clipped medians), float32 like the image; the median of the background pixels, with an error logged, when
+    the model cannot be fitted. photutils is the field's implementation (and upstream's): the box statistics,
+    their interpolation and its edge cases come with it."""
     import warnings
 
     from astropy.stats import SigmaClip
     from astropy.utils.exceptions import AstropyUserWarning
     from photutils.background import Background2D, MedianBackground
 
+    _clip_to_background(image, mask, _SIGMA_LIMIT, _SIGMA_LIMIT, True)
     box_size = tuple(box_size) if box_size is not None else default_box_size(image.shape)
     if image.shape[0] % box_size[0] or image.shape[1] % box_size[1]:
         log.warning("Background box size %s does not divide evenly into the image shape %s.", box_size, image.shape)
@@ -321,6 +328,7 @@ def flicker_fit(
     n_sigma: float = 2.0,
     background_method: str | None = "median",
     background_box_size: tuple[int, int] | None = None,
+    flat: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit the flicker stripes of ONE integration (whole frames).
 
@@ -332,6 +340,8 @@ def flicker_fit(
     axis_to_correct : 1 (median over y: MIRI) or 2 (median over x); NIR upstream uses |SLOWAXIS|.
     fit_by_channel, n_sigma, background_method ('median', 'model' or None), background_box_size (for 'model';
         None: :func:`default_box_size`): upstream names and defaults.
+    flat : (ny, nx) float32 from :func:`flat_for_fitting` (``apply_flat_field``): the differences are fitted
+        divided by it; None: not.
 
     Returns
     -------
@@ -354,16 +364,18 @@ def flicker_fit(
     background = np.zeros((ndiff, ny, nx) if background_method == "model" else ndiff, dtype=np.float32)
     cleaned = np.zeros(ndiff, dtype=np.bool_)
     scene_mask = np.ascontiguousarray(scene_mask, dtype=np.bool_)
+    flat = _flat_or_ones(flat, (ny, nx))
     for j in range(ndiff):
-        cleaned[j] = _fit_one(data[j], data[j + 1], gdq[j + 1], scene_mask, array_axis, nchan, channel,
+        cleaned[j] = _fit_one(data[j], data[j + 1], gdq[j + 1], scene_mask, flat, array_axis, nchan, channel,
                               float(n_sigma), background_method, background_box_size, stripes[j], background[j, ...])
     return stripes, background, cleaned
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _apply(data, stripes, channel, background, cleaned, array_axis, out):
+def _apply(data, stripes, channel, background, cleaned, flat, array_axis, out):
     """out = data with each cleaned difference re-accumulated; ``background`` (nints, ndiff, ny, nx), a per-
-    difference value broadcast over the pixels (zero strides) or a per-pixel model."""
+    difference value broadcast over the pixels (zero strides) or a per-pixel model; ``flat`` (ny, nx), ones
+    (broadcast) without ``apply_flat_field``: dividing and multiplying by 1 change no bit."""
     nints, ngroups, ny, nx = data.shape
     for y in numba.prange(ny):
         for i in range(nints):
@@ -379,8 +391,9 @@ def _apply(data, stripes, channel, background, cleaned, array_axis, out):
                     else:
                         s = stripes[i, j, channel[y], x]
                     bkg = background[i, j, y, x]
-                    diff = data[i, j + 1, y, x] - data[i, j, y, x]
-                    out[i, j + 1, y, x] = out[i, j, y, x] + (((diff - bkg) - s) + bkg)
+                    f = flat[y, x]
+                    diff = (data[i, j + 1, y, x] - data[i, j, y, x]) / f
+                    out[i, j + 1, y, x] = out[i, j, y, x] + ((((diff - bkg) - s) + bkg) * f)
 
 
 def flicker_apply(
@@ -390,6 +403,7 @@ def flicker_apply(
     background: np.ndarray,
     cleaned: np.ndarray,
     axis_to_correct: int = 2,
+    flat: np.ndarray | None = None,
 ) -> np.ndarray:
     """Subtract fitted stripes from one pixel block.
 
@@ -402,6 +416,7 @@ def flicker_apply(
         cut from ``channel_layout``.
     background : (nints, ngroups-1) float32, or (nints, ngroups-1, by, bx) for 'model', cut to the block.
     cleaned : (nints, ngroups-1) bool.
+    flat : (by, bx) float32, the block of :func:`flat_for_fitting`'s flat (None without ``apply_flat_field``).
 
     Returns
     -------
@@ -413,5 +428,25 @@ def flicker_apply(
     if background.ndim == 2:
         background = np.broadcast_to(background[:, :, None, None], background.shape + data.shape[-2:])
     _apply(data, np.ascontiguousarray(stripes, dtype=np.float32), np.ascontiguousarray(channel, dtype=np.int64),
-           background, np.ascontiguousarray(cleaned, dtype=np.bool_), int(axis_to_correct) - 1, out)
+           background, np.ascontiguousarray(cleaned, dtype=np.bool_), _flat_or_ones(flat, data.shape[-2:]),
+           int(axis_to_correct) - 1, out)
     return out
+
+
+def _flat_or_ones(flat: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """``flat`` as contiguous float32, or ones of ``shape`` that allocate nothing (zero strides)."""
+    if flat is None:
+        return np.broadcast_to(np.ones(1, dtype=np.float32), shape)
+    return np.ascontiguousarray(flat, dtype=np.float32)
+
+
+def flat_for_fitting(flat: np.ndarray) -> np.ndarray:
+    """The flat that ``apply_flat_field`` divides by, as jwst's ``read_flat_file``: (ny, nx) float32 cut to the
+    exposure, zero and non-finite values replaced by a smoothed local level (:func:`_clipped_background_model`
+    of the good values, default boxes). A new array."""
+    flat = np.array(flat, dtype=np.float32)
+    bad = (flat == 0) | ~np.isfinite(flat)
+    if bad.any():
+        smoothed = _clipped_background_model(flat, ~bad, None)
+        flat[bad] = smoothed if np.ndim(smoothed) == 0 else smoothed[bad]
+    return flat

@@ -121,6 +121,11 @@ class Step:
         """
         raise NotImplementedError
 
+    def needed_reference_types(self) -> tuple[str, ...]:
+        """The reference types this step's run loads: :attr:`reference_types`, unless an option needs more or
+        fewer (a step overrides this then)."""
+        return self.reference_types
+
     def require_supported(self, supported: Mapping[str, Any]) -> None:
         """Raise :class:`JwstLazyInputError` naming the first parameter whose value is not the only one
         implemented (``supported``: parameter name -> that value), for upstream options not built yet."""
@@ -145,7 +150,7 @@ class Step:
         finder = _as_finder(references)
         first = next(iter(data.values())) if isinstance(data, dict) else data
         try:
-            loaded = {reftype: finder.load(reftype, first) for reftype in self.reference_types}
+            loaded = {reftype: finder.load(reftype, first) for reftype in self.needed_reference_types()}
         except MissingReferenceError as missing:
             if not self.skip_without_references:
                 raise

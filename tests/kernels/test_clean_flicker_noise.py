@@ -5,7 +5,13 @@ import pytest
 from astropy.stats import sigma_clipped_stats
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET
-from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit, flicker_scene_mask
+from jwstlazy.kernels.clean_flicker_noise import (
+    channel_layout,
+    flat_for_fitting,
+    flicker_apply,
+    flicker_fit,
+    flicker_scene_mask,
+)
 
 
 def ref_clip(image, mask, lower, upper, lower_half):
@@ -20,8 +26,12 @@ def ref_clip(image, mask, lower, upper, lower_half):
     mask[image > center + upper * sigma] = False
 
 
-def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, background=True, model=False):
-    """Slow version with astropy / numpy.ma (photutils for ``model``), following the module docstring."""
+def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, background=True, model=False, flat=None):
+    """Slow version with astropy / numpy.ma (photutils for ``model``), following the module docstring and
+    jwst's flow with a flat (the draft rate and each difference divided by it, the cleaned difference
+    multiplied back)."""
+    if flat is not None:
+        rate = rate / flat
     scene = ~(np.isnan(rate) | (rate == 0))
     ref_clip(rate, scene, 3.0, n_sigma, False)
     out = data.copy()
@@ -32,6 +42,8 @@ def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, back
         for j in range(data.shape[1] - 1):
             mask = scene.copy()
             image = (data[i, j + 1] - data[i, j]).astype(np.float32)
+            if flat is not None:
+                image /= flat
             mask[(gdq[i, j + 1] & (DO_NOT_USE | JUMP_DET)) > 0] = False
             nan = np.isnan(image)
             image[nan] = 0
@@ -53,6 +65,8 @@ def reference_clean(data, gdq, rate, n_sigma=2.0, axis=2, by_channel=False, back
                 stripes = np.ma.filled(np.ma.median(masked[sl], axis=ax, keepdims=True), 0.0)
                 corrected[sl] = sub[sl] - stripes
             corrected += bkg
+            if flat is not None:
+                corrected *= flat
             corrected[nan] = np.nan
             out[i, j + 1] = out[i, j] + corrected
     return out
@@ -83,9 +97,10 @@ def _case(rng, nints=2, ngroups=5, ny=40, nx=36, axis=2):
     return data, gdq, rate
 
 
-def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=1):
-    mask = flicker_scene_mask(rate)
-    fits = [flicker_fit(data[i], gdq[i], mask, axis, by_channel, 2.0, background) for i in range(data.shape[0])]
+def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=1, flat=None):
+    mask = flicker_scene_mask(rate if flat is None else rate / flat)
+    fits = [flicker_fit(data[i], gdq[i], mask, axis, by_channel, 2.0, background, flat=flat)
+            for i in range(data.shape[0])]
     model = background == "model"
     stripes = np.stack([f[0] for f in fits])
     bkg = np.stack([f[1] for f in fits])
@@ -96,10 +111,11 @@ def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=
     edges = np.linspace(0, ny, blocks + 1).astype(int)
     for y0, y1 in zip(edges[:-1], edges[1:]):  # row blocks: stripes cut to the block's lines or channels
         levels = bkg[..., y0:y1, :] if model else bkg
+        flat_rows = None if flat is None else flat[y0:y1]
         if axis == 2:
-            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes[..., y0:y1], channel, levels, ok, axis)
+            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes[..., y0:y1], channel, levels, ok, axis, flat_rows)
         else:
-            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes, channel[y0:y1], levels, ok, axis)
+            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes, channel[y0:y1], levels, ok, axis, flat_rows)
     return out
 
 
@@ -111,6 +127,26 @@ def test_matches_reference(axis, background):
     want = reference_clean(data, gdq, rate, axis=axis, background=background is not None, model=background == "model")
     np.testing.assert_array_equal(got, want)  # bit-exact here; see the module docstring for the caveat
     assert np.isnan(got[0, 2:, 3, 3]).all()  # NaN propagates to later groups, as upstream
+
+
+def _flat(rng, shape):
+    """A flat with a gradient, some zero and NaN pixels."""
+    flat = (np.linspace(0.8, 1.2, shape[1])[None, :] * rng.uniform(0.97, 1.03, shape)).astype(np.float32)
+    flat[3, 4] = 0
+    flat[7, 2:5] = np.nan
+    return flat
+
+
+@pytest.mark.parametrize("background", ["median", "model"])
+def test_flat_divides_the_fit_and_multiplies_back(background):
+    rng = np.random.default_rng(7)
+    data, gdq, rate = _case(rng, axis=2)
+    flat = flat_for_fitting(_flat(rng, rate.shape))
+    assert np.isfinite(flat).all() and (flat > 0.7).all()  # zero and NaN replaced by the smoothed level
+    got = _run(data, gdq, rate, 2, background=background, blocks=3, flat=flat)
+    want = reference_clean(data, gdq, rate, axis=2, model=background == "model", flat=flat)
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(got, _run(data, gdq, rate, 2, background=background))
 
 
 def test_removes_stripes_and_keeps_signal():
@@ -155,6 +191,26 @@ def test_crosscheck_jwst(monkeypatch, axis):
         assert result[-1] == "COMPLETE"
         np.testing.assert_allclose(_run(data, gdq, rate, axis, background=background), result[0].data, rtol=0,
                                    atol=1e-3, equal_nan=True)
+    # apply_flat_field: jwst reads the flat with read_flat_file (compared below) and divides the draft rate
+    # inside _make_processed_rate_image (patched here, so it is given the divided rate)
+    raw_flat = _flat(np.random.default_rng(30 + axis), rate.shape)
+    flat = flat_for_fitting(raw_flat)
+    monkeypatch.setattr(cfn, "read_flat_file", lambda model, name: flat if name else None)
+    rate_model.data = rate / flat
+    result = cfn.do_correction(model.copy(), flat_filename="flat.fits")
+    assert result[-1] == "COMPLETE"
+    np.testing.assert_allclose(_run(data, gdq, rate, axis, flat=flat), result[0].data, rtol=0, atol=1e-3,
+                               equal_nan=True)
+
+
+@pytest.mark.crosscheck
+def test_flat_for_fitting_crosscheck_jwst():
+    background_level = pytest.importorskip("jwst.clean_flicker_noise.background_level")
+    raw = _flat(np.random.default_rng(31), (40, 36))
+    theirs = raw.copy()
+    bad = (theirs == 0) | ~np.isfinite(theirs)
+    theirs[bad] = background_level.background_level(theirs, ~bad, background_method="model")[bad]
+    np.testing.assert_array_equal(flat_for_fitting(raw), theirs)
 
 
 def _histogram_case(rng, ny=200, nx=180):

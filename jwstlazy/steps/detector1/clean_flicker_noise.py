@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from typing import Any
 
@@ -20,15 +21,17 @@ import numpy as np
 import xarray as xr
 
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit
+from jwstlazy.kernels.clean_flicker_noise import channel_layout, flat_for_fitting, flicker_apply, flicker_fit
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
-from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, with_arrays
+from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
 from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks
+
+log = logging.getLogger(__name__)
 
 #: Upstream options this implementation does not have, with the value that is supported.
 _UNSUPPORTED = {"autoparam": False, "fit_method": "median", "mask_science_regions": False,
-                "apply_flat_field": False, "save_mask": False,
+                "save_mask": False,
                 "save_background": False, "save_noise": False}
 
 
@@ -62,6 +65,10 @@ class CleanFlickerNoiseStep(Step):
         save_background: bool = False
         save_noise: bool = False
 
+    def needed_reference_types(self) -> tuple[str, ...]:
+        """The ramp_fit references for the draft rate, and the FLAT with ``apply_flat_field``."""
+        return self.reference_types + (("flat",) if self.parameters.apply_flat_field else ())
+
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
         self._check_supported()
         ramp = as_ramp(ds)
@@ -75,7 +82,8 @@ class CleanFlickerNoiseStep(Step):
         axis = 1 if miri else abs(integer_keyword(ramp, "SLOWAXIS"))
         by_channel = p.fit_by_channel and not miri and str(ramp.attrs.get("SUBARRAY", "")).upper() == "FULL"
         background_method = None if str(p.background_method).lower() == "none" else p.background_method
-        masks = self._scene_masks(ramp, references)
+        flat = self._flat(references, sci)
+        masks = self._scene_masks(ramp, references, flat)
         nchan, channel = channel_layout((ny, nx), axis, by_channel)
         ndiff, nlines = max(ngroups - 1, 0), (ny if axis == 2 else nx)
         model = background_method == "model"  # a background image per difference, not one value
@@ -86,7 +94,7 @@ class CleanFlickerNoiseStep(Step):
                  ((ndiff,), np.bool_)],
                 sci[i], groupdq[i], masks[min(i, len(masks) - 1)],
                 axis_to_correct=axis, fit_by_channel=by_channel, n_sigma=p.n_sigma,
-                background_method=background_method, background_box_size=p.background_box_size,
+                background_method=background_method, background_box_size=p.background_box_size, flat=flat,
             )
             for i in range(nints)
         ]
@@ -94,17 +102,17 @@ class CleanFlickerNoiseStep(Step):
         per_line = stripes[..., :, None] if axis == 2 else stripes[..., None, :]
         per_group = (background if model else background[..., None, None], cleaned[..., None, None])
 
-        def apply_block(data, stripes_block, background_block, cleaned_block, origin):
+        def apply_block(data, stripes_block, background_block, cleaned_block, *flat_block, origin):
             y0, x0 = origin
             by, bx = data.shape[-2:]
             lines = stripes_block[..., :, 0] if axis == 2 else stripes_block[..., 0, :]
             along = channel[x0: x0 + bx] if axis == 2 else channel[y0: y0 + by]
             levels = background_block if model else background_block[..., 0, 0]
-            return flicker_apply(data, lines, along, levels, cleaned_block[..., 0, 0], axis)
+            return flicker_apply(data, lines, along, levels, cleaned_block[..., 0, 0], axis, *flat_block)
 
         (corrected,) = map_pixel_blocks(
             apply_block,
-            [sci, *(spread_over_pixels(a, sci) for a in (per_line, *per_group))],
+            [sci, *(spread_over_pixels(a, sci) for a in (per_line, *per_group, *([flat] if flat is not None else [])))],
             [OutputSpec(np.float32, (nints, ngroups))],
             pass_origin=True,
             name="clean_flicker_noise",
@@ -119,13 +127,34 @@ class CleanFlickerNoiseStep(Step):
                                      where=f"steps.{self.name}.background_method",
                                      expected="'median', 'model' or None")
 
-    def _scene_masks(self, ramp: xr.Dataset, references) -> list[da.Array]:
+    def _flat(self, references, sci: da.Array) -> da.Array | None:
+        """With ``apply_flat_field``, the FLAT's SCI made fit for dividing (:func:`flat_for_fitting`, one task
+        on the whole frame), (ny, nx) float32; None without it, or when the FLAT override is "N/A" (upstream
+        then goes on without a flat, with a warning)."""
+        if not self.parameters.apply_flat_field:
+            return None
+        reference = references.get("flat")
+        if reference is None:
+            log.warning("%s: no FLAT reference (N/A): the noise is fitted without a flat", self.name)
+            return None
+        flat = reference_array(reference, "SCI", np.float32)
+        if tuple(flat.shape) != tuple(sci.shape[-2:]):
+            raise JwstLazyInputError(f"FLAT SCI of shape {tuple(flat.shape)}", path=reference.attrs.get("filename"),
+                                     where="SCI", expected=f"the exposure's frame shape {tuple(sci.shape[-2:])}")
+        return delayed_arrays(_flat_for_fitting, [(tuple(flat.shape), np.float32)], flat)[0]
+
+    def _scene_masks(self, ramp: xr.Dataset, references, flat: da.Array | None) -> list[da.Array]:
         """One (ny, nx) background mask (True = background), or one per integration without single_mask."""
         p = self.parameters
         shape = ramp["SCI"].shape[-2:]
         if p.user_mask is not None:
             return [da.from_array(_user_mask(p.user_mask, shape, ramp.attrs.get("filename")))]
-        return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram)
+        return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram, flat)
+
+
+def _flat_for_fitting(flat: np.ndarray) -> tuple[np.ndarray]:
+    """:func:`flat_for_fitting` as a one-output reduction."""
+    return (flat_for_fitting(flat),)
 
 
 def _user_mask(mask: Any, shape: tuple[int, int], source: Any) -> np.ndarray:

@@ -49,7 +49,7 @@ from jwstlazy.kernels.emicorr import (
     wave_spline,
 )
 from jwstlazy.references.emicorr import read_emicorr_reference
-from jwstlazy.steps.base import Products, Step, StepParameters, StepSkipped
+from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, as_one_delayed, delayed_arrays, map_pixel_blocks
 from jwstlazy.steps.detector1.ramp_model import (
     as_ramp,
@@ -107,14 +107,11 @@ class EmiCorrStep(Step):
         user_supplied_reffile: str | None = None
         save_intermediate_results: bool = False
 
-    def run(self, data: Products | str | os.PathLike, references=None) -> Products:
-        """As :meth:`Step.run`; no reference is looked up when the waves come from elsewhere."""
+    def needed_reference_types(self) -> tuple[str, ...]:
+        """No reference is looked up when the waves come from elsewhere."""
         p = self.parameters
         from_elsewhere = bool(p.onthefly_corr_freq) or p.user_supplied_reffile is not None
-        self.reference_types = () if from_elsewhere else type(self).reference_types
-        return super().run(data, references)
-
-    __call__ = run
+        return () if from_elsewhere else self.reference_types
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
         self._check_parameters()

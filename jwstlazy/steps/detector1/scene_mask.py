@@ -17,17 +17,20 @@ from jwstlazy.steps.detector1.ramp_fit import RampFitStep
 
 
 def draft_rate_scene_masks(ramp: xr.Dataset, references, n_sigma: float, single_mask: bool = True,
-                           fit_histogram: bool = False) -> list[da.Array]:  # fmt: skip
+                           fit_histogram: bool = False, flat: da.Array | None = None) -> list[da.Array]:  # fmt: skip
     """Lazy (ny, nx) bool masks (True = background) of a ramp product: one, or one per integration.
 
     ``references`` must hold the ramp_fit references (gain, readnoise) of the exposure; ``fit_histogram`` as
-    :func:`jwstlazy.kernels.clean_flicker_noise.flicker_scene_mask`.
+    :func:`jwstlazy.kernels.clean_flicker_noise.flicker_scene_mask`; the draft rate is divided by ``flat``
+    ((ny, nx) float32) first, if given.
     """
     draft = RampFitStep().process(ramp, references)
     if single_mask:
         rates = [draft["rate"]["SCI"].data]
     else:
         rates = [draft["rateints"]["SCI"].data[i] for i in range(ramp["SCI"].shape[0])]
+    if flat is not None:
+        rates = [rate / flat for rate in rates]  # float32, as upstream's in-place division
     return [rate_scene_mask(rate, n_sigma, fit_histogram) for rate in rates]
 
 

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.kernels.clean_flicker_noise import channel_layout, flicker_apply, flicker_fit, flicker_scene_mask
+from jwstlazy.kernels.clean_flicker_noise import (
+    channel_layout,
+    flat_for_fitting,
+    flicker_apply,
+    flicker_fit,
+    flicker_scene_mask,
+)
 from jwstlazy.references.crds_format import write_reference_file
 from jwstlazy.steps.detector1 import CleanFlickerNoiseStep, RampFitStep
 from ramp_helpers import assert_several_chunks, build_ramp
@@ -44,14 +50,14 @@ def _striped_ramp(line_axis: int, seed: int = 0):
     return sci.astype(np.float32), np.zeros(SHAPE, np.uint8)
 
 
-def _whole_array_result(ramp, sci, gdq, references, axis, fit_histogram=False, **fit_options):
+def _whole_array_result(ramp, sci, gdq, references, axis, fit_histogram=False, flat=None, **fit_options):
     """The kernels on whole arrays: draft rate, scene mask, one fit per integration, one apply."""
     rate = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]["SCI"].values
-    mask = flicker_scene_mask(rate, 2.0, fit_histogram)
-    fits = [flicker_fit(sci[i], gdq[i], mask, axis_to_correct=axis, **fit_options) for i in range(SHAPE[0])]
+    mask = flicker_scene_mask(rate if flat is None else rate / flat, 2.0, fit_histogram)
+    fits = [flicker_fit(sci[i], gdq[i], mask, axis_to_correct=axis, flat=flat, **fit_options) for i in range(SHAPE[0])]
     stripes, background, cleaned = (np.stack([fit[k] for fit in fits]) for k in range(3))
     _, channel = channel_layout(SHAPE[-2:], axis, False)
-    return flicker_apply(sci, stripes, channel, background, cleaned, axis), mask
+    return flicker_apply(sci, stripes, channel, background, cleaned, axis, flat), mask
 
 
 def _line_scatter(sci, axis):
@@ -92,6 +98,30 @@ def test_model_background_gives_the_whole_array_kernels_result(references):
     np.testing.assert_array_equal(out["SCI"].values, expected)
     median = CleanFlickerNoiseStep(skip=False).run(ramp, references)["SCI"].values
     assert not np.array_equal(expected, median)
+
+
+def test_apply_flat_field_fits_the_flat_fielded_differences(references, tmp_path, caplog):
+    sci, gdq = _striped_ramp(2, seed=5)
+    ramp = build_ramp(sci, gdq, **NIRCAM)
+    ny, nx = SHAPE[-2:]
+    flat = np.linspace(0.7, 1.3, nx, dtype=np.float32)[None, :].repeat(ny, axis=0)
+    flat[4, 4] = 0.0  # replaced by the smoothed level before dividing
+    header = dict(USEAFTER="2022-01-01T00:00:00", DESCRIP="test", INSTRUME="NIRCAM", DETECTOR="NRCA1",
+                  SUBARRAY="GENERIC")
+    path = write_reference_file(tmp_path / "flat.fits", "flat", header,
+                                {"SCI": flat, "DQ": np.zeros((ny, nx), np.uint32)})
+    out = CleanFlickerNoiseStep(skip=False, apply_flat_field=True).run(ramp, {**references, "flat": path})
+    assert_several_chunks(out["SCI"])
+    assert out.attrs["R_FLAT"] == "flat.fits"
+    expected, _ = _whole_array_result(ramp, sci, gdq, references, 2, flat=flat_for_fitting(flat))
+    np.testing.assert_array_equal(out["SCI"].values, expected)
+    wrong = write_reference_file(tmp_path / "flat_wrong.fits", "flat", header,
+                                 {"SCI": flat[:-1], "DQ": np.zeros((ny - 1, nx), np.uint32)})
+    with pytest.raises(JwstLazyInputError, match="flat_wrong.fits.*SCI"):
+        CleanFlickerNoiseStep(skip=False, apply_flat_field=True).run(ramp, {**references, "flat": wrong})
+    without = CleanFlickerNoiseStep(skip=False, apply_flat_field=True).run(ramp, {**references, "flat": "N/A"})
+    assert "no FLAT reference" in caplog.text
+    np.testing.assert_array_equal(without["SCI"].values, CleanFlickerNoiseStep(skip=False).run(ramp, references)["SCI"].values)
 
 
 def test_user_mask_and_per_integration_masks(references):
