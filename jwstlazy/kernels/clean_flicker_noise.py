@@ -36,8 +36,8 @@ image (as upstream), a (ny, nx) image instead of one value; the same formulas us
 'model' background of its good values, as upstream's ``read_flat_file``); the draft rate is divided by it before
 the scene mask, each difference before its fit, and each cleaned difference is multiplied back by it.
 
-Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions``,
-rate/rateints input.
+Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions``.
+(Rate and rateints products are cleaned by the step as 2-group ramps (0, image), with these kernels.)
 Numerics: float64 statistics as upstream; our sums are sequential where numpy's are pairwise, so a pixel
 exactly on a clipping limit can (very rarely) be classed differently.
 """

@@ -121,9 +121,9 @@ class Step:
         """
         raise NotImplementedError
 
-    def needed_reference_types(self) -> tuple[str, ...]:
-        """The reference types this step's run loads: :attr:`reference_types`, unless an option needs more or
-        fewer (a step overrides this then)."""
+    def needed_reference_types(self, data: xr.Dataset) -> tuple[str, ...]:
+        """The reference types this step's run on ``data`` (its first product) loads: :attr:`reference_types`,
+        unless an option or the kind of input needs more or fewer (a step overrides this then)."""
         return self.reference_types
 
     def require_supported(self, supported: Mapping[str, Any]) -> None:
@@ -150,7 +150,7 @@ class Step:
         finder = _as_finder(references)
         first = next(iter(data.values())) if isinstance(data, dict) else data
         try:
-            loaded = {reftype: finder.load(reftype, first) for reftype in self.needed_reference_types()}
+            loaded = {reftype: finder.load(reftype, first) for reftype in self.needed_reference_types(first)}
         except MissingReferenceError as missing:
             if not self.skip_without_references:
                 raise

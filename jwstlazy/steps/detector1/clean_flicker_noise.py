@@ -3,7 +3,9 @@
 ``fit_method='median'`` of jwst 3.0, in three lazy passes (see docs/steps/clean_flicker_noise.md):
 
 1. draft rate: :class:`RampFitStep` with default parameters on the step's input (as upstream), then the
-   scene mask (one task on the whole rate image; one per integration with ``single_mask=False``);
+   scene mask (one task on the whole rate image; one per integration with ``single_mask=False``). A rate or
+   rateints product given to the step is cleaned image by image instead, with masks made from its images, each
+   image as a 2-group ramp (0, image) whose one difference is the image;
 2. a REDUCTION per integration over its full frames: background and per-line stripes of every group
    difference (``flicker_fit``), small arrays;
 3. an APPLY per pixel block (``flicker_apply``) with the stripes cut to the block.
@@ -25,7 +27,7 @@ from jwstlazy.kernels.clean_flicker_noise import channel_layout, flat_for_fittin
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
-from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks
+from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask
 
 log = logging.getLogger(__name__)
 
@@ -65,25 +67,34 @@ class CleanFlickerNoiseStep(Step):
         save_background: bool = False
         save_noise: bool = False
 
-    def needed_reference_types(self) -> tuple[str, ...]:
-        """The ramp_fit references for the draft rate, and the FLAT with ``apply_flat_field``."""
-        return self.reference_types + (("flat",) if self.parameters.apply_flat_field else ())
+    def needed_reference_types(self, data: xr.Dataset) -> tuple[str, ...]:
+        """The ramp_fit references for the draft rate (a ramp without ``user_mask``), and the FLAT with
+        ``apply_flat_field``."""
+        p = self.parameters
+        draft_rate = data["SCI"].ndim == 4 and p.user_mask is None
+        return (self.reference_types if draft_rate else ()) + (("flat",) if p.apply_flat_field else ())
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
         self._check_supported()
-        ramp = as_ramp(ds)
+        rates = ds["SCI"].ndim < 4  # a rate or rateints product: each image is cleaned itself
+        ramp = ds if rates else as_ramp(ds)
         p = self.parameters
         exp_type = str(ramp.attrs.get("EXP_TYPE", "")).upper()
         miri = exp_type.startswith("MIR")
         if miri and exp_type != "MIR_IMAGE":
             raise StepSkipped(f"EXP_TYPE {exp_type} is not supported (MIRI: MIR_IMAGE only)")
-        sci, groupdq = pixel_array(ramp, "SCI"), pixel_array(ramp, "GROUPDQ")
+        if rates:
+            images = pixel_array(ramp, "SCI").reshape((-1,) + ramp["SCI"].shape[-2:])  # (nints, ny, nx)
+            sci = da.stack([da.zeros_like(images), images], axis=1).rechunk({1: 2})  # image = group 1 - group 0
+            groupdq = da.zeros(sci.shape, np.uint8, chunks=sci.chunks)  # upstream masks no DQ in images
+        else:
+            sci, groupdq = pixel_array(ramp, "SCI"), pixel_array(ramp, "GROUPDQ")
         nints, ngroups, ny, nx = sci.shape
         axis = 1 if miri else abs(integer_keyword(ramp, "SLOWAXIS"))
         by_channel = p.fit_by_channel and not miri and str(ramp.attrs.get("SUBARRAY", "")).upper() == "FULL"
         background_method = None if str(p.background_method).lower() == "none" else p.background_method
         flat = self._flat(references, sci)
-        masks = self._scene_masks(ramp, references, flat)
+        masks = self._scene_masks(ramp, references, flat, images if rates else None)
         nchan, channel = channel_layout((ny, nx), axis, by_channel)
         ndiff, nlines = max(ngroups - 1, 0), (ny if axis == 2 else nx)
         model = background_method == "model"  # a background image per difference, not one value
@@ -117,6 +128,8 @@ class CleanFlickerNoiseStep(Step):
             pass_origin=True,
             name="clean_flicker_noise",
         )
+        if rates:  # group 1 of each 2-group ramp (0 + cleaned image: the same bits)
+            corrected = corrected[:, 1].reshape(ramp["SCI"].shape)
         return with_arrays(ramp, SCI=corrected)
 
     def _check_supported(self) -> None:
@@ -143,12 +156,20 @@ class CleanFlickerNoiseStep(Step):
                                      where="SCI", expected=f"the exposure's frame shape {tuple(sci.shape[-2:])}")
         return delayed_arrays(_flat_for_fitting, [(tuple(flat.shape), np.float32)], flat)[0]
 
-    def _scene_masks(self, ramp: xr.Dataset, references, flat: da.Array | None) -> list[da.Array]:
-        """One (ny, nx) background mask (True = background), or one per integration without single_mask."""
+    def _scene_masks(self, ramp: xr.Dataset, references, flat: da.Array | None,
+                     images: da.Array | None = None) -> list[da.Array]:  # fmt: skip
+        """One (ny, nx) background mask (True = background), or one per integration without single_mask; for
+        ``images`` (nints, ny, nx) of a rate product given to the step, the masks of the images themselves
+        (with single_mask, one pixel must be background in all of them: upstream's ``create_mask``)."""
         p = self.parameters
         shape = ramp["SCI"].shape[-2:]
         if p.user_mask is not None:
             return [da.from_array(_user_mask(p.user_mask, shape, ramp.attrs.get("filename")))]
+        if images is not None:
+            divided = images if flat is None else images / flat
+            if p.single_mask:
+                return [rate_scene_mask(divided, p.n_sigma, p.fit_histogram)]
+            return [rate_scene_mask(divided[i], p.n_sigma, p.fit_histogram) for i in range(images.shape[0])]
         return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram, flat)
 
 

@@ -107,7 +107,7 @@ class EmiCorrStep(Step):
         user_supplied_reffile: str | None = None
         save_intermediate_results: bool = False
 
-    def needed_reference_types(self) -> tuple[str, ...]:
+    def needed_reference_types(self, data: xr.Dataset) -> tuple[str, ...]:
         """No reference is looked up when the waves come from elsewhere."""
         p = self.parameters
         from_elsewhere = bool(p.onthefly_corr_freq) or p.user_supplied_reffile is not None

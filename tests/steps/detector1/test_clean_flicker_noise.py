@@ -124,6 +124,63 @@ def test_apply_flat_field_fits_the_flat_fielded_differences(references, tmp_path
     np.testing.assert_array_equal(without["SCI"].values, CleanFlickerNoiseStep(skip=False).run(ramp, references)["SCI"].values)
 
 
+def _clean_images(images):
+    """The kernels on each (ny, nx) image as the one difference of a ramp (0, image); one scene mask, where
+    every image is background (single_mask)."""
+    out = []
+    mask = np.logical_and.reduce([flicker_scene_mask(image, 2.0) for image in images])
+    for image in images:
+        ramp = np.stack([np.zeros_like(image), image])[None]
+        flags = np.zeros(ramp.shape, np.uint8)
+        stripes, background, cleaned = flicker_fit(ramp[0], flags[0], mask)
+        _, channel = channel_layout(image.shape, 2, False)
+        out.append(flicker_apply(ramp, stripes[None], channel, background[None], cleaned[None], 2)[0, 1])
+    return np.stack(out)
+
+
+def _striped_rates(references):
+    """The rate and rateints products of a striped ramp, with more stripes (one offset per row) added."""
+    products = RampFitStep().run(build_ramp(*_striped_ramp(2, seed=6), **NIRCAM), references)
+    rng = np.random.default_rng(6)
+    for name, product in products.items():
+        offsets = rng.normal(0, 0.5, product["SCI"].shape[:-1] + (1,)).astype(np.float32)
+        product["SCI"] = product["SCI"] + offsets
+    return products
+
+
+def test_rate_and_rateints_products_are_cleaned_image_by_image(references):
+    for name, product in _striped_rates(references).items():
+        out = CleanFlickerNoiseStep(skip=False).run(product)  # no reference needed: no draft rate
+        assert out.attrs["S_CLNFNS"] == "COMPLETE"
+        assert out["SCI"].dims == product["SCI"].dims
+        before = product["SCI"].values.reshape((-1,) + SHAPE[-2:])
+        expected = _clean_images(before)
+        np.testing.assert_array_equal(out["SCI"].values.reshape(expected.shape), expected, err_msg=name)
+        rows = lambda images: np.std(np.median(images[:, :, 10:], axis=-1), axis=-1)  # noqa: E731
+        assert (rows(expected) < 0.3 * rows(before)).all()  # the row offsets are gone
+        np.testing.assert_array_equal(out["ERR"].values, product["ERR"].values)
+
+
+@pytest.mark.crosscheck
+def test_rate_input_crosscheck_jwst(references):
+    cfn = pytest.importorskip("jwst.clean_flicker_noise.clean_flicker_noise")
+    from stdatamodels.jwst import datamodels
+
+    for name, product in _striped_rates(references).items():
+        ours = CleanFlickerNoiseStep(skip=False).run(product)["SCI"].values
+        model = (datamodels.ImageModel if name == "rate" else datamodels.CubeModel)(
+            data=product["SCI"].values.copy(), dq=product["DQ"].values.copy())
+        model.meta.instrument.detector, model.meta.exposure.type = "NRCA1", "NRC_IMAGE"
+        model.meta.subarray.name, model.meta.subarray.slowaxis = "SUB64", 2
+        result = cfn.do_correction(model.copy())
+        assert result[-1] == "COMPLETE"
+        np.testing.assert_allclose(ours, result[0].data, rtol=0, atol=1e-4, err_msg=name)
+        if name == "rateints":  # a mask per image
+            ours = CleanFlickerNoiseStep(skip=False, single_mask=False).run(product)["SCI"].values
+            result = cfn.do_correction(model.copy(), single_mask=False)
+            np.testing.assert_allclose(ours, result[0].data, rtol=0, atol=1e-4, err_msg="rateints, single_mask off")
+
+
 def test_user_mask_and_per_integration_masks(references):
     sci, gdq = _striped_ramp(2)
     ramp = build_ramp(sci, gdq, **NIRCAM)
