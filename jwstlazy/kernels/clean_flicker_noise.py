@@ -36,7 +36,10 @@ image (as upstream), a (ny, nx) image instead of one value; the same formulas us
 'model' background of its good values, as upstream's ``read_flat_file``); the draft rate is divided by it before
 the scene mask, each difference before its fit, and each cleaned difference is multiplied back by it.
 
-Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions``.
+``mask_science_regions`` (MIRI imaging): ``usable`` of ``flicker_scene_mask`` leaves non-science pixels out first.
+
+Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions`` for
+NIRSpec and SOSS.
 (Rate and rateints products are cleaned by the step as 2-group ramps (0, image), with these kernels.)
 Numerics: float64 statistics as upstream; our sums are sequential where numpy's are pairwise, so a pixel
 exactly on a clipping limit can (very rarely) be classed differently.
@@ -208,14 +211,19 @@ def _median32(values):
     return np.float32(np.float32(s[n // 2 - 1] + s[n // 2]) / np.float32(2.0))
 
 
-def flicker_scene_mask(rate: np.ndarray, n_sigma: float = 2.0, fit_histogram: bool = False) -> np.ndarray:
+def flicker_scene_mask(rate: np.ndarray, n_sigma: float = 2.0, fit_histogram: bool = False,
+                       usable: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """Background mask from a draft rate image.
 
     rate : (ny, nx) float32 DN/s, whole frame. ``fit_histogram``: centre and sigma of the clipping from a
-    Gaussian fit to a histogram of the rates (upstream's option). Returns (ny, nx) bool, True = background pixel.
+    Gaussian fit to a histogram of the rates (upstream's option). ``usable``: (ny, nx) bool, False for pixels
+    left out before the statistics (``mask_science_regions``: non-science regions). Returns (ny, nx) bool,
+    True = background pixel.
     """
     rate = np.ascontiguousarray(rate, dtype=np.float32)
     mask = ~(np.isnan(rate) | (rate == 0))
+    if usable is not None:
+        mask &= usable
     if n_sigma > 0:
         _clip_to_background(rate, mask, _SIGMA_LIMIT, float(n_sigma), False, fit_histogram)
     return mask

@@ -27,12 +27,12 @@ from jwstlazy.kernels.clean_flicker_noise import channel_layout, flat_for_fittin
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
-from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask
+from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask, science_pixels
 
 log = logging.getLogger(__name__)
 
 #: Upstream options this implementation does not have, with the value that is supported.
-_UNSUPPORTED = {"autoparam": False, "fit_method": "median", "mask_science_regions": False,
+_UNSUPPORTED = {"autoparam": False, "fit_method": "median",
                 "save_mask": False,
                 "save_background": False, "save_noise": False}
 
@@ -72,17 +72,28 @@ class CleanFlickerNoiseStep(Step):
         ``apply_flat_field``."""
         p = self.parameters
         draft_rate = data["SCI"].ndim == 4 and p.user_mask is None
-        return (self.reference_types if draft_rate else ()) + (("flat",) if p.apply_flat_field else ())
+        flat = p.apply_flat_field or (self._masks_non_science(data) and p.user_mask is None)
+        return (self.reference_types if draft_rate else ()) + (("flat",) if flat else ())
+
+    def _masks_non_science(self, data: xr.Dataset) -> bool:
+        """Whether ``mask_science_regions`` leaves out non-science regions (MIRI imaging; upstream does nothing
+        more for the other modes it does not name, and NIRSpec and SOSS are refused in :meth:`process`)."""
+        return self.parameters.mask_science_regions and _exp_type(data) == "MIR_IMAGE"
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
         self._check_supported()
         rates = ds["SCI"].ndim < 4  # a rate or rateints product: each image is cleaned itself
         ramp = ds if rates else as_ramp(ds)
         p = self.parameters
-        exp_type = str(ramp.attrs.get("EXP_TYPE", "")).upper()
+        exp_type = _exp_type(ramp)
         miri = exp_type.startswith("MIR")
         if miri and exp_type != "MIR_IMAGE":
             raise StepSkipped(f"EXP_TYPE {exp_type} is not supported (MIRI: MIR_IMAGE only)")
+        if p.mask_science_regions and (exp_type.startswith("NRS") or exp_type == "NIS_SOSS"):
+            raise JwstLazyInputError(
+                f"mask_science_regions=True for EXP_TYPE {exp_type} is not implemented (it needs NIRSpec's "
+                "slit and IFU geometry or the SOSS trace reference)", path=ramp.attrs.get("filename"),
+                where=f"steps.{self.name}.mask_science_regions", expected="False for NIRSpec and NIRISS SOSS")
         if rates:
             images = pixel_array(ramp, "SCI").reshape((-1,) + ramp["SCI"].shape[-2:])  # (nints, ny, nx)
             sci = da.stack([da.zeros_like(images), images], axis=1).rechunk({1: 2})  # image = group 1 - group 0
@@ -165,12 +176,20 @@ class CleanFlickerNoiseStep(Step):
         shape = ramp["SCI"].shape[-2:]
         if p.user_mask is not None:
             return [da.from_array(_user_mask(p.user_mask, shape, ramp.attrs.get("filename")))]
+        non_science = self._masks_non_science(ramp)
         if images is not None:
             divided = images if flat is None else images / flat
+            usable = science_pixels(ramp, references.get("flat")).reshape(images.shape) if non_science else None
             if p.single_mask:
-                return [rate_scene_mask(divided, p.n_sigma, p.fit_histogram)]
-            return [rate_scene_mask(divided[i], p.n_sigma, p.fit_histogram) for i in range(images.shape[0])]
-        return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram, flat)
+                return [rate_scene_mask(divided, p.n_sigma, p.fit_histogram, usable)]
+            return [rate_scene_mask(divided[i], p.n_sigma, p.fit_histogram, None if usable is None else usable[i])
+                    for i in range(images.shape[0])]
+        return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram, flat,
+                                      non_science, references.get("flat"))
+
+
+def _exp_type(ds: xr.Dataset) -> str:
+    return str(ds.attrs.get("EXP_TYPE", "")).upper()
 
 
 def _flat_for_fitting(flat: np.ndarray) -> tuple[np.ndarray]:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from jwstlazy.datamodels.dqflags import DO_NOT_USE, NON_SCIENCE
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.kernels.clean_flicker_noise import (
     channel_layout,
@@ -50,10 +51,15 @@ def _striped_ramp(line_axis: int, seed: int = 0):
     return sci.astype(np.float32), np.zeros(SHAPE, np.uint8)
 
 
-def _whole_array_result(ramp, sci, gdq, references, axis, fit_histogram=False, flat=None, **fit_options):
+def _whole_array_result(ramp, sci, gdq, references, axis, fit_histogram=False, flat=None, non_science_dq=None,
+                        **fit_options):  # fmt: skip
     """The kernels on whole arrays: draft rate, scene mask, one fit per integration, one apply."""
-    rate = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]["SCI"].values
-    mask = flicker_scene_mask(rate if flat is None else rate / flat, 2.0, fit_histogram)
+    draft = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]
+    rate = draft["SCI"].values
+    usable = None
+    if non_science_dq is not None:  # mask_science_regions: the draft's DQ with the flat's
+        usable = ((draft["DQ"].values | non_science_dq) & (DO_NOT_USE | NON_SCIENCE)) == 0
+    mask = flicker_scene_mask(rate if flat is None else rate / flat, 2.0, fit_histogram, usable)
     fits = [flicker_fit(sci[i], gdq[i], mask, axis_to_correct=axis, flat=flat, **fit_options) for i in range(SHAPE[0])]
     stripes, background, cleaned = (np.stack([fit[k] for fit in fits]) for k in range(3))
     _, channel = channel_layout(SHAPE[-2:], axis, False)
@@ -106,22 +112,48 @@ def test_apply_flat_field_fits_the_flat_fielded_differences(references, tmp_path
     ny, nx = SHAPE[-2:]
     flat = np.linspace(0.7, 1.3, nx, dtype=np.float32)[None, :].repeat(ny, axis=0)
     flat[4, 4] = 0.0  # replaced by the smoothed level before dividing
-    header = dict(USEAFTER="2022-01-01T00:00:00", DESCRIP="test", INSTRUME="NIRCAM", DETECTOR="NRCA1",
-                  SUBARRAY="GENERIC")
-    path = write_reference_file(tmp_path / "flat.fits", "flat", header,
-                                {"SCI": flat, "DQ": np.zeros((ny, nx), np.uint32)})
+    path = _flat_reference(tmp_path, flat, np.zeros((ny, nx), np.uint32))
     out = CleanFlickerNoiseStep(skip=False, apply_flat_field=True).run(ramp, {**references, "flat": path})
     assert_several_chunks(out["SCI"])
     assert out.attrs["R_FLAT"] == "flat.fits"
     expected, _ = _whole_array_result(ramp, sci, gdq, references, 2, flat=flat_for_fitting(flat))
     np.testing.assert_array_equal(out["SCI"].values, expected)
-    wrong = write_reference_file(tmp_path / "flat_wrong.fits", "flat", header,
-                                 {"SCI": flat[:-1], "DQ": np.zeros((ny - 1, nx), np.uint32)})
+    wrong = _flat_reference(tmp_path, flat[:-1], np.zeros((ny - 1, nx), np.uint32), name="flat_wrong.fits")
     with pytest.raises(JwstLazyInputError, match="flat_wrong.fits.*SCI"):
         CleanFlickerNoiseStep(skip=False, apply_flat_field=True).run(ramp, {**references, "flat": wrong})
     without = CleanFlickerNoiseStep(skip=False, apply_flat_field=True).run(ramp, {**references, "flat": "N/A"})
     assert "no FLAT reference" in caplog.text
     np.testing.assert_array_equal(without["SCI"].values, CleanFlickerNoiseStep(skip=False).run(ramp, references)["SCI"].values)
+
+
+def _flat_reference(folder, sci, dq, name="flat.fits", **keywords):
+    header = {"USEAFTER": "2022-01-01T00:00:00", "DESCRIP": "test", "INSTRUME": "NIRCAM", "DETECTOR": "NRCA1",
+              "SUBARRAY": "GENERIC", **keywords}
+    return write_reference_file(folder / name, "flat", header, {"SCI": sci, "DQ": dq})
+
+
+def test_mask_science_regions_leaves_out_miri_non_science_pixels(references, tmp_path):
+    sci, gdq = _striped_ramp(1, seed=8)
+    sci[..., :, :6] += (np.arange(1, SHAPE[1] + 1, dtype=np.float32) * 80)[None, :, None, None]  # a glowing region
+    ramp = build_ramp(sci, gdq, **MIRI)
+    ny, nx = SHAPE[-2:]
+    flat_dq = np.zeros((ny, nx), np.uint32)
+    flat_dq[:, :6] = NON_SCIENCE
+    flat = _flat_reference(tmp_path, np.ones((ny, nx), np.float32), flat_dq, INSTRUME="MIRI", DETECTOR="MIRIMAGE")
+    out = CleanFlickerNoiseStep(skip=False, mask_science_regions=True).run(ramp, {**references, "flat": flat})
+    expected, mask = _whole_array_result(ramp, sci, gdq, references, 1, non_science_dq=flat_dq)
+    np.testing.assert_array_equal(out["SCI"].values, expected)
+    assert not mask[:, :6].any() and mask[:, 6:].mean() > 0.8
+    plain = CleanFlickerNoiseStep(skip=False).run(ramp, references)["SCI"].values
+    assert not np.array_equal(plain, expected)
+    # upstream does nothing more for near-IR imaging, and NIRSpec / SOSS need what jwstlazy does not have yet
+    nircam = build_ramp(sci, gdq, **NIRCAM)
+    np.testing.assert_array_equal(
+        CleanFlickerNoiseStep(skip=False, mask_science_regions=True).run(nircam, references)["SCI"].values,
+        CleanFlickerNoiseStep(skip=False).run(nircam, references)["SCI"].values)
+    nirspec = build_ramp(sci, gdq, **dict(NIRCAM, INSTRUME="NIRSPEC", DETECTOR="NRS1", EXP_TYPE="NRS_MSASPEC"))
+    with pytest.raises(JwstLazyInputError, match="mask_science_regions"):
+        CleanFlickerNoiseStep(skip=False, mask_science_regions=True).run(nirspec, references)
 
 
 def _clean_images(images):
