@@ -19,6 +19,7 @@ between runs.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -34,6 +35,8 @@ import xarray as xr
 from dask.base import tokenize
 
 from jwstlazy.references.loading import LAYOUT, lazy_image
+
+log = logging.getLogger(__name__)
 
 #: dask config key naming the folder of cached derived blocks (unset or None: no cache).
 CACHE_CONFIG = "jwstlazy.derived-reference-dir"
@@ -96,7 +99,10 @@ class DerivedImage:
                 raise ValueError(f"{self.identity}: derived block is {block.dtype}{block.shape}, expected "
                                  f"{self.dtype}{self.shape[:-2]} + the block's pixels")
             if entry is not None:
-                _save_atomically(block, entry)
+                try:
+                    _save_atomically(block, entry)
+                except OSError as error:  # a cache that cannot be written costs the next exposure a derivation
+                    log.warning("%s: derived block not cached in %s: %s", self.identity, entry.parent, error)
         return block[tuple(leading)]
 
     def _entry(self, ys: slice, xs: slice) -> Path | None:

@@ -110,3 +110,13 @@ def test_an_image_not_read_lazily_is_an_error(cube):
     reference["SCI"].encoding.clear()
     with pytest.raises(ValueError, match="dark.fits.*SCI"):
         derived_image(reference, "SCI", _sum_planes, (1,), np.float32, identity="sum")
+
+
+def test_a_cache_that_cannot_be_written_costs_a_derivation_not_the_result(cube, tmp_path, caplog):
+    path, planes = cube
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    with dask.config.set({CACHE_CONFIG: str(blocked / "cache")}):
+        result = _derived(path).compute(scheduler="sync")
+    np.testing.assert_array_equal(result, planes.sum(axis=0)[None])
+    assert "not cached" in caplog.text

@@ -32,9 +32,8 @@ from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_sce
 log = logging.getLogger(__name__)
 
 #: Upstream options this implementation does not have, with the value that is supported.
-_UNSUPPORTED = {"autoparam": False, "fit_method": "median",
-                "save_mask": False,
-                "save_background": False, "save_noise": False}
+_UNSUPPORTED = {"autoparam": False, "fit_method": "median", "save_mask": False, "save_background": False,
+                "save_noise": False}
 
 
 class CleanFlickerNoiseStep(Step):
