@@ -80,6 +80,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chunks", default=None, help="pixel block: 'auto' (default, from worker memory), N, YxX or y=N,x=M")
     run.add_argument("--overwrite", action="store_true", help="redo products that already exist")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--save-calibrated-ramp", action="store_true",
+                     help="detector1: also write the corrected ramp given to ramp fitting (_ramp.fits)")
 
     demo = sub.add_parser("demo", help="simulate a small program and run every stage on it")
     demo.add_argument("--out", type=Path, default=Path("jwstlazy-demo"), help="output folder (default: ./jwstlazy-demo)")
@@ -119,7 +121,13 @@ def _command_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     from jwstlazy.references import ReferenceFinder
 
     finder = ReferenceFinder(directories=list(args.reference_dir))
-    pipeline = PIPELINES[args.pipeline](steps=parse_step_options(extra), references=finder)
+    options = {}
+    if args.save_calibrated_ramp:
+        if args.pipeline != "detector1":
+            raise JwstLazyInputError(f"--save-calibrated-ramp is not an option of {args.pipeline}",
+                                     where="command line", expected="it with the detector1 pipeline only")
+        options["save_calibrated_ramp"] = True
+    pipeline = PIPELINES[args.pipeline](steps=parse_step_options(extra), references=finder, **options)
     try:
         result = run(
             pipeline, args.inputs, args.output_dir, scheduler=args.scheduler, overwrite=args.overwrite,

@@ -5,10 +5,12 @@ Step order follows ``jwst/pipeline/calwebb_detector1.py`` (jwst 3.0): near-IR an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import xarray as xr
 
+from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.graphs.pipeline import Pipeline
 from jwstlazy.steps import detector1 as d1
 from jwstlazy.steps.base import Step
@@ -34,17 +36,48 @@ class Detector1Pipeline(Pipeline):
     """Stage 1: every detector step for NIRCam, NIRISS, NIRSpec and MIRI ramps.
 
     ``Detector1Pipeline(steps={"jump": {"rejection_threshold": 5}}, references="refs/").build("x_uncal.fits")``
-    returns ``{"rate": Dataset, "rateints": Dataset}``, lazy.
+    returns ``{"rate": Dataset, "rateints": Dataset}``, lazy. ``save_calibrated_ramp=True`` (upstream's option)
+    adds ``"ramp"``: the corrected ramp that ramp fitting is given, written as ``_ramp.fits``.
     """
 
     name = "detector1"
     output_suffixes = ("rate", "rateints")
 
+    def __init__(self, steps=None, references=None, save_calibrated_ramp: bool = False) -> None:
+        super().__init__(steps, references)
+        self.save_calibrated_ramp = bool(save_calibrated_ramp)
+        if self.save_calibrated_ramp:
+            self.output_suffixes = (*type(self).output_suffixes, "ramp")
+
+    def settings_description(self) -> str:
+        return super().settings_description() + (" save_calibrated_ramp" if self.save_calibrated_ramp else "")
+
     def build(self, data, start: str | None = None, stop: str | None = None):
-        products = super().build(data, start, stop)
+        if isinstance(data, (str, os.PathLike)):
+            from jwstlazy.datamodels import open as open_product
+
+            data = open_product(data)
+        ramp = None
+        before_fit = self._names_before_ramp_fit(data) if self.save_calibrated_ramp else []
+        if before_fit and stop is None and start in (None, *before_fit):
+            ramp = super().build(data, start, stop=before_fit[-1])
+            products = super().build(ramp, start="ramp_fit")
+        else:
+            products = super().build(data, start, stop)
         if isinstance(products, dict):
-            return {name: without_chain(_without_borders(ds)) for name, ds in products.items()}
+            products = {name: without_chain(_without_borders(ds)) for name, ds in products.items()}
+            return products if ramp is None else {**products, "ramp": without_chain(_without_borders(ramp))}
         return without_chain(_without_borders(products))
+
+    def _names_before_ramp_fit(self, data) -> list[str]:
+        """Names of the steps that run before ramp_fit on ``data`` (a product or dict of products); a ramp
+        product given with ``save_calibrated_ramp`` is an error (its ``_ramp.fits`` would be the input's name)."""
+        first = next(iter(data.values())) if isinstance(data, dict) else data
+        if first.attrs.get("product") == "ramp":
+            raise JwstLazyInputError("the input is already a calibrated ramp", path=first.attrs.get("filename"),
+                                     where="save_calibrated_ramp", expected="an uncal input, or save_calibrated_ramp off")
+        names = [step.name for step in self.steps_for(first)]
+        return names[: names.index("ramp_fit")]
 
     @classmethod
     def all_step_classes(cls) -> Sequence[type[Step]]:

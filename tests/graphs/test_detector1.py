@@ -1,0 +1,45 @@
+"""Detector1Pipeline's own options: save_calibrated_ramp writes the ramp that ramp fitting is given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jwstlazy
+from jwstlazy.cli import main
+from jwstlazy.errors import JwstLazyInputError
+from jwstlazy.graphs.detector1 import Detector1Pipeline
+from jwstlazy.graphs.naming import product_path
+
+
+def test_save_calibrated_ramp_writes_the_ramp_before_ramp_fit(simulated_program, tmp_path):
+    uncal, references = simulated_program["uncal"][0], simulated_program["references"]
+    pipeline = Detector1Pipeline(references=references, save_calibrated_ramp=True)
+    result = jwstlazy.run(pipeline, [uncal], tmp_path / "out", scheduler="threads:2", progress=False)
+    target = product_path(uncal, "ramp", tmp_path / "out")
+    assert sorted(p.name for p in result.written) == sorted(
+        product_path(uncal, suffix, tmp_path / "out").name for suffix in ("ramp", "rate", "rateints"))
+    ramp = jwstlazy.open(target)  # validated against the ramp schema on open
+    before_fit = Detector1Pipeline(references=references).build(uncal, stop="persistence")
+    for name in ("SCI", "GROUPDQ", "PIXELDQ"):
+        np.testing.assert_array_equal(ramp[name].values, before_fit[name].values, err_msg=name)
+    assert ramp.attrs["S_JUMP"] == "COMPLETE" and "S_RAMP" not in ramp.attrs
+
+    plain = jwstlazy.run(Detector1Pipeline(references=references), [uncal], tmp_path / "plain", scheduler="sync",
+                         progress=False)
+    for path in plain.written:  # the option changes nothing else
+        ours, theirs = jwstlazy.open(tmp_path / "out" / path.name), jwstlazy.open(path)
+        np.testing.assert_array_equal(ours["SCI"].values, theirs["SCI"].values)
+    again = jwstlazy.run(pipeline, [uncal], tmp_path / "out", scheduler="sync", progress=False)
+    assert not again.written and target in again.skipped  # a rerun finds all three
+
+
+def test_save_calibrated_ramp_from_the_command_line_and_not_on_a_ramp(simulated_program, tmp_path):
+    uncal, references = simulated_program["uncal"][1], simulated_program["references"]
+    status = main(["run", "detector1", str(uncal), "--reference-dir", str(references), "--output-dir",
+                   str(tmp_path), "--save-calibrated-ramp", "--scheduler", "sync", "--quiet"])
+    ramp = product_path(uncal, "ramp", tmp_path)
+    assert status == 0 and ramp.is_file()
+    with pytest.raises(JwstLazyInputError, match="already a calibrated ramp"):
+        Detector1Pipeline(references=references, save_calibrated_ramp=True).build(ramp)
+    assert main(["run", "image2", str(uncal), "--save-calibrated-ramp", "--output-dir", str(tmp_path)]) == 2
