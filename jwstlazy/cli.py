@@ -80,6 +80,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chunks", default=None, help="pixel block: 'auto' (default, from worker memory), N, YxX or y=N,x=M")
     run.add_argument("--overwrite", action="store_true", help="redo products that already exist")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--start", default=None, metavar="STEP",
+                     help="begin at this step, for inputs saved part way (e.g. _ramp.fits with --start ramp_fit)")
     run.add_argument("--save-calibrated-ramp", action="store_true",
                      help="detector1: also write the corrected ramp given to ramp fitting (_ramp.fits)")
 
@@ -131,7 +133,7 @@ def _command_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     try:
         result = run(
             pipeline, args.inputs, args.output_dir, scheduler=args.scheduler, overwrite=args.overwrite,
-            progress=not args.quiet, chunks=args.chunks, memory_limit=args.memory_limit,
+            progress=not args.quiet, chunks=args.chunks, memory_limit=args.memory_limit, start=args.start,
         )
     except ProgramFailed as failure:
         _print_result(failure.result)

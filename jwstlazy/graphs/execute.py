@@ -147,6 +147,7 @@ def build_program(
     memory_limit: int | None = None,
     threads_per_worker: int = 1,
     submit: Callable[[Exposure, dict[Path, Delayed]], None] | None = None,
+    start: str | None = None,
 ) -> ProgramGraph:
     """Build the lazy graph of ``pipeline`` over every exposure of ``inputs`` (nothing is computed).
 
@@ -154,7 +155,8 @@ def build_program(
     :mod:`jwstlazy.graphs.chunks`); ``chunks`` overrides them by dim (``{"y": 512}`` or ``"y=512,x=2048"``).
     ``submit``, if given, receives each exposure and its write tasks as soon as they are built (a cluster can
     start on them while the rest of the program is being built); the returned graph then lists only their
-    sources, not their products and tasks, so the client does not hold every exposure's graph.
+    sources, not their products and tasks, so the client does not hold every exposure's graph. ``start`` names
+    the step to begin at, for inputs saved part way through the pipeline (``_ramp.fits`` and ``"ramp_fit"``).
     """
     output_dir = Path(output_dir)
     overrides = parse_chunks(chunks) if isinstance(chunks, str) else chunks
@@ -163,7 +165,8 @@ def build_program(
     for exposure in todo:
         try:
             products = pipeline.build(
-                open_exposure(exposure.path, overrides, memory_limit, threads_per_worker, cluster=submit is not None))
+                open_exposure(exposure.path, overrides, memory_limit, threads_per_worker, cluster=submit is not None),
+                start=start)
             if not isinstance(products, dict):
                 products = {pipeline.output_suffixes[0]: products}
             targets = {suffix: product_path(exposure.path, suffix, output_dir) for suffix in products}
@@ -198,12 +201,15 @@ def run_program(
     progress: bool = True,
     chunks: Mapping[str, int] | str | None = None,
     memory_limit: int | str | None = None,
+    start: str | None = None,
 ) -> ProgramResult:
     """Build one graph for all ``inputs`` through ``pipeline``, compute it on ``scheduler``, write products.
 
-    Raises :class:`ProgramFailed` (after finishing the others) when any exposure failed, and
-    :class:`JwstLazyInputError` before anything runs for bad arguments or missing inputs.
+    ``start``: the step to begin at (see :func:`build_program`). Raises :class:`ProgramFailed` (after finishing
+    the others) when any exposure failed, and :class:`JwstLazyInputError` before anything runs for bad
+    arguments or missing inputs.
     """
+    _check_step_name(pipeline, start)
     tune_allocator()  # before any worker process starts: they inherit the settings
     spec = parse_scheduler(scheduler)
     limit = parse_memory_limit(memory_limit)
@@ -215,21 +221,28 @@ def run_program(
     result = ProgramResult(skipped=skipped)
     if todo:
         label = describe(pipeline.name, len(todo)) if progress else None
-        sizing = {"chunks": overrides}
+        build_options = {"chunks": overrides, "start": start}
         with scheduler_context(spec, limit) as execution, _derived_reference_cache(output_dir, len(todo)):
-            sizing.update(memory_limit=execution.memory_limit, threads_per_worker=execution.threads_per_worker)
+            build_options.update(memory_limit=execution.memory_limit, threads_per_worker=execution.threads_per_worker)
             if execution.client is None:
-                graph = build_program(pipeline, todo, output_dir, overwrite=True, **sizing)
+                graph = build_program(pipeline, todo, output_dir, overwrite=True, **build_options)
                 result.failed.update(graph.failed)
                 _remove_temporaries(graph.writes)
                 _compute_locally(graph, execution, result, label)
             else:
-                warm_kernel_cache(pipeline, todo, sizing)  # workers compiling the kernels themselves can stall
-                graph = _run_on_cluster(pipeline, todo, output_dir, sizing, execution, result, label)
+                warm_kernel_cache(pipeline, todo, build_options)  # workers compiling the kernels themselves can stall
+                graph = _run_on_cluster(pipeline, todo, output_dir, build_options, execution, result, label)
             _remove_temporaries(graph.sources)  # every product target, submitted or not
     if result.failed:
         raise ProgramFailed(result)
     return result
+
+
+def _check_step_name(pipeline: Pipeline, name: str | None) -> None:
+    """A ``start`` that names no step of ``pipeline`` is an error before anything runs."""
+    names = [cls.name for cls in pipeline.all_step_classes()]
+    if name is not None and name not in names:
+        raise JwstLazyInputError(f"no step {name!r} in {pipeline.name}", where="start", expected=", ".join(names))
 
 
 def _derived_reference_cache(output_dir: Path, exposures: int) -> contextlib.AbstractContextManager:
@@ -243,7 +256,7 @@ def _derived_reference_cache(output_dir: Path, exposures: int) -> contextlib.Abs
 DERIVED_REFERENCE_DIR = ".jwstlazy-derived-references"
 
 
-def _run_on_cluster(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, sizing: dict[str, Any],
+def _run_on_cluster(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, build_options: dict[str, Any],
                     execution: Execution, result: ProgramResult, progress: str | None) -> ProgramGraph:  # fmt: skip
     """Build each exposure's graph and submit its writes as soon as it is built, a few per worker at a time;
     record each product as it lands. ``progress``: the label of a bar of exposures finished, or None."""
@@ -268,7 +281,7 @@ def _run_on_cluster(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, 
             in_flight.append(((where.get("workers") or [None])[0], submitted))
             tally.submitted(exposure.path, len(submitted))
 
-        graph = build_program(pipeline, todo, output_dir, overwrite=True, submit=submit, **sizing)
+        graph = build_program(pipeline, todo, output_dir, overwrite=True, submit=submit, **build_options)
         result.failed.update(graph.failed)
         tally.finished_unsubmitted(len(graph.failed))  # exposures whose graph could not be built
         _gather_on_client(pending, execution, result, tally)
@@ -439,13 +452,15 @@ def run(
     memory_limit: int | str | None = None,
     steps: Mapping[str, Mapping[str, Any]] | None = None,
     references: Any = None,
+    start: str | None = None,
 ) -> ProgramResult:
     """Run a pipeline (by name, e.g. ``"detector1"``, or an instance) over a whole program as one graph.
 
     ``inputs``: exposure files, folders of ``*_uncal.fits`` and association JSON files. ``scheduler``:
     ``sync``, ``threads[:N]``, ``processes[:N]``, ``local:W[xT]``, ``tcp://HOST:PORT``, ``slurm[:J][,k=v]``
     or ``pbs[:J][,k=v]``. ``memory_limit`` per worker (``"4GB"``) and ``chunks`` (``"y=512,x=2048"``) size
-    the pixel blocks. ``steps`` and ``references`` configure a pipeline given by name.
+    the pixel blocks. ``steps`` and ``references`` configure a pipeline given by name. ``start`` names the step
+    to begin at, for products saved part way (``_ramp.fits`` with ``start="ramp_fit"``).
     Returns a :class:`ProgramResult`; raises :class:`ProgramFailed` if any exposure failed.
     """
     if isinstance(pipeline, str):
@@ -456,5 +471,5 @@ def run(
         pipeline = PIPELINES[pipeline](steps=steps, references=references)
     return run_program(
         pipeline, inputs, output_dir, scheduler=scheduler, overwrite=overwrite, progress=progress,
-        chunks=chunks, memory_limit=memory_limit,
+        chunks=chunks, memory_limit=memory_limit, start=start,
     )

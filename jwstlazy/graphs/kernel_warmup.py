@@ -54,11 +54,12 @@ def exposure_kind(pipeline: Pipeline, exposure: Exposure) -> str:
     return f"{pipeline.settings_description()} {instrument} {suffix}"
 
 
-def warm_kernel_cache(pipeline: Pipeline, exposures: Iterable[Exposure], sizing: Mapping[str, Any]) -> list[str]:
+def warm_kernel_cache(pipeline: Pipeline, exposures: Iterable[Exposure],
+                      build_options: Mapping[str, Any]) -> list[str]:  # fmt: skip
     """Compile and cache, in a separate process, the kernels of each kind of exposure not yet warmed (see the
-    module's docstring); returns the kinds warmed now. ``sizing``: the cluster run's ``chunks``,
-    ``memory_limit`` and ``threads_per_worker``, so that the child's blocks have the workers' layouts (numba
-    compiles per array layout too). Failures are logged, never raised: the run itself then compiles in its
+    module's docstring); returns the kinds warmed now. ``build_options``: the cluster run's ``chunks``,
+    ``memory_limit``, ``threads_per_worker`` and ``start`` (:func:`~jwstlazy.graphs.execute.build_program`), so
+    that the child's blocks have the workers' layouts (numba compiles per array layout too). Failures are logged, never raised: the run itself then compiles in its
     workers and reports any error of its inputs. Costs a primary-header read per exposure when warm."""
     from jwstlazy.kernels.cache import cache_state, kernel_cache_directory
 
@@ -77,7 +78,7 @@ def warm_kernel_cache(pipeline: Pipeline, exposures: Iterable[Exposure], sizing:
             continue
         log.info("compiling kernels on %s in a separate process before the workers get work (once)", exposure.name)
         start = time.perf_counter()
-        if _run_in_child(pipeline, exposure, sizing):
+        if _run_in_child(pipeline, exposure, build_options):
             done.append(kind)
             log.info("kernels compiled and cached in %.0f s", time.perf_counter() - start)
     if done:
@@ -85,11 +86,12 @@ def warm_kernel_cache(pipeline: Pipeline, exposures: Iterable[Exposure], sizing:
     return done
 
 
-def _run_in_child(pipeline: Pipeline, exposure: Exposure, sizing: Mapping[str, Any]) -> bool:
+def _run_in_child(pipeline: Pipeline, exposure: Exposure, build_options: Mapping[str, Any]) -> bool:
     """Run ``pipeline`` on ``exposure`` in a spawned process (see :func:`_run_one`)."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing compiled, nothing inherited
     try:
-        child = context.Process(target=_run_one, args=(pipeline, exposure, dict(sizing)), name="jwstlazy-kernel-warmup")
+        child = context.Process(target=_run_one, args=(pipeline, exposure, dict(build_options)),
+                                name="jwstlazy-kernel-warmup")
         child.start()
     except Exception as error:  # e.g. a user's pipeline that cannot be pickled
         log.warning("no kernel warm-up (%s: %s); the workers compile the kernels themselves",
@@ -102,7 +104,7 @@ def _run_in_child(pipeline: Pipeline, exposure: Exposure, sizing: Mapping[str, A
     return child.exitcode == 0
 
 
-def _run_one(pipeline: Pipeline, exposure: Exposure, sizing: dict[str, Any]) -> None:
+def _run_one(pipeline: Pipeline, exposure: Exposure, build_options: dict[str, Any]) -> None:
     """The child's work: ``exposure``'s graph built as for the cluster (same chunks: kernels are compiled per
     array layout too), computed with the sync scheduler into a folder deleted afterwards."""
     import dask
@@ -113,7 +115,7 @@ def _run_one(pipeline: Pipeline, exposure: Exposure, sizing: dict[str, Any]) -> 
     with tempfile.TemporaryDirectory(prefix="jwstlazy-warmup-") as folder:
         writes: dict = {}
         graph = build_program(pipeline, [exposure], folder, overwrite=True,
-                              submit=lambda _, built: writes.update(built), **sizing)
+                              submit=lambda _, built: writes.update(built), **build_options)
         if graph.failed:
             raise RuntimeError(next(iter(graph.failed.values())))
         dask.compute(*optimize_writes(writes).values(), optimize_graph=False, scheduler="sync")

@@ -119,10 +119,13 @@ class Pipeline:
         scheduler: str | None = None,
         overwrite: bool = False,
         progress: bool = True,
+        start: str | None = None,
     ) -> list[Path]:
-        """Build the graph for every input, compute it and write the products; returns written paths."""
+        """Build the graph for every input, compute it and write the products; returns written paths.
+        ``start``: the step to begin at, for inputs saved part way (``_ramp.fits`` and ``"ramp_fit"``)."""
         from jwstlazy.graphs.execute import run_program
 
         if isinstance(inputs, (str, os.PathLike)):
             inputs = [inputs]
-        return run_program(self, list(inputs), Path(output_dir), scheduler=scheduler, overwrite=overwrite, progress=progress)
+        return run_program(self, list(inputs), Path(output_dir), scheduler=scheduler, overwrite=overwrite,
+                           progress=progress, start=start)

@@ -43,3 +43,20 @@ def test_save_calibrated_ramp_from_the_command_line_and_not_on_a_ramp(simulated_
     with pytest.raises(JwstLazyInputError, match="already a calibrated ramp"):
         Detector1Pipeline(references=references, save_calibrated_ramp=True).build(ramp)
     assert main(["run", "image2", str(uncal), "--save-calibrated-ramp", "--output-dir", str(tmp_path)]) == 2
+
+
+def test_a_saved_ramp_reruns_from_ramp_fit(simulated_program, tmp_path):
+    uncal, references = simulated_program["uncal"][2], simulated_program["references"]
+    first = jwstlazy.run(Detector1Pipeline(references=references, save_calibrated_ramp=True), [uncal], tmp_path / "a",
+                         scheduler="sync", progress=False)
+    ramp = product_path(uncal, "ramp", tmp_path / "a")
+    assert ramp in first.written
+    status = main(["run", "detector1", str(ramp), "--start", "ramp_fit", "--reference-dir", str(references),
+                   "--output-dir", str(tmp_path / "b"), "--scheduler", "sync", "--quiet"])
+    assert status == 0
+    for suffix in ("rate", "rateints"):  # the same products as the run that saved the ramp, bit for bit
+        ours, theirs = (jwstlazy.open(product_path(uncal, suffix, tmp_path / folder)) for folder in ("b", "a"))
+        for name in ("SCI", "ERR", "DQ", "VAR_POISSON", "VAR_RNOISE"):
+            assert ours[name].values.tobytes() == theirs[name].values.tobytes(), f"{suffix} {name}"
+    with pytest.raises(JwstLazyInputError, match="no step 'ramp_fitting'"):
+        jwstlazy.run("detector1", [ramp], tmp_path / "c", start="ramp_fitting", references=references)
