@@ -10,7 +10,8 @@ exposure of the client process (client and scheduler) and of all workers togethe
 cores as workers, the client's share is what keeps the scaling under W. A round runs each worker count once,
 one after the other, so that the runs a ratio compares are close in time. ``--task-layers`` adds, per worker
 count, the workers' task seconds per exposure by graph layer (medians over the rounds; from the scheduler's
-task stream), to see which work grows when workers share the machine.
+task stream), to see which work grows when workers share the machine. ``--granularity`` chooses the cluster's
+tasks as ``jwstlazy run --granularity`` does (``auto``, the default: one task per exposure when N >= 2 W).
 
     python benchmarks/program.py --sizes 4 8 16 --workers 1 2 --repeats 3 --pixels 256
     python benchmarks/program.py --pixels full --memory-limit 4GB --out /tmp/jwstlazy_program_bench  # full frames
@@ -73,20 +74,10 @@ def task_seconds_by_layer(records: list[dict], exposures: int) -> dict[str, floa
     return seconds
 
 
-def run_exposure_alone(path: str, out: str, references: str) -> str:
-    """``--exposure-tasks``: one exposure's whole detector1 graph, computed inside one worker task (sync)."""
-    import jwstlazy
-    from jwstlazy.graphs import Detector1Pipeline
-
-    _quiet_logs()
-    jwstlazy.run(Detector1Pipeline(references=references), [path], out, scheduler="sync", progress=False)
-    return path
-
-
 def measure(files: list[Path], references: Path, workers: int, repeats: int, memory: str, chunks: str | None,
-            exposure_tasks: bool = False) -> dict:  # fmt: skip
-    """One row, in this process (run it in a fresh one: see :func:`measure_in_child`). ``exposure_tasks``: each
-    exposure is one task of the cluster (its graph computed inside the task), not a graph of pixel blocks."""
+            granularity: str = "auto") -> dict:  # fmt: skip
+    """One row, in this process (run it in a fresh one: see :func:`measure_in_child`); ``granularity`` as
+    ``jwstlazy run --granularity``."""
     import os
 
     import dask.config
@@ -105,11 +96,8 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
             warm = tempfile.mkdtemp()
 
             def run_all(paths: list[Path], out: str, **options) -> None:
-                if exposure_tasks:
-                    client.gather(client.map(run_exposure_alone, [str(p) for p in paths], out=out,
-                                             references=str(references), pure=False))
-                else:
-                    jwstlazy.run(pipeline, paths, out, scheduler=cluster.scheduler_address, progress=False, **options)
+                jwstlazy.run(pipeline, paths, out, scheduler=cluster.scheduler_address, progress=False,
+                             granularity=granularity, **options)  # fmt: skip
 
             run_all(files[:workers], warm)  # imports, numba
             shutil.rmtree(warm)
@@ -132,10 +120,10 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
 
 
 def measure_in_child(files: list[Path], references: Path, workers: int, repeats: int, memory: str,
-                     chunks: str | None, exposure_tasks: bool = False) -> dict:  # fmt: skip
+                     chunks: str | None, granularity: str = "auto") -> dict:  # fmt: skip
     """:func:`measure` in a fresh Python process, so that its client peak is this row's alone."""
     arguments = {"files": [str(f) for f in files], "references": str(references), "workers": workers,
-                 "repeats": repeats, "memory": memory, "chunks": chunks, "exposure_tasks": exposure_tasks}  # fmt: skip
+                 "repeats": repeats, "memory": memory, "chunks": chunks, "granularity": granularity}  # fmt: skip
     child = subprocess.run([sys.executable, __file__, "--row", json.dumps(arguments)], capture_output=True, text=True)
     if child.returncode != 0:
         raise RuntimeError(f"benchmark row failed:\n{child.stderr[-3000:]}")
@@ -159,29 +147,28 @@ def main() -> None:
     parser.add_argument("--chunks", help="pixel blocks, as jwstlazy run --chunks (default: chosen from memory)")
     parser.add_argument("--out", type=Path, help="keep the simulated program here and reuse it (default: a temporary folder)")
     parser.add_argument("--task-layers", action="store_true", help="also print task seconds per exposure by layer")
-    parser.add_argument("--exposure-tasks", action="store_true",
-                        help="experiment: each exposure one task (its graph computed inside it), not pixel-block tasks")
+    parser.add_argument("--granularity", choices=["auto", "blocks", "exposures"], default="auto",
+                        help="the cluster's tasks, as jwstlazy run --granularity (default auto: exposures from N = 2W)")
     parser.add_argument("--row", help=argparse.SUPPRESS)  # internal: one row, in the child process
     args = parser.parse_args()
     _quiet_logs()
     if args.row:
         row = json.loads(args.row)
         print(json.dumps(measure([Path(f) for f in row["files"]], Path(row["references"]), row["workers"],
-                                 row["repeats"], row["memory"], row["chunks"], row["exposure_tasks"])))  # fmt: skip
+                                 row["repeats"], row["memory"], row["chunks"], row["granularity"])))  # fmt: skip
         return
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.out / f"nircam-{args.pixels}" if args.out else Path(scratch)
         files, references = make_program(folder, max(args.sizes), args.pixels)
-        mode = ", one task per exposure" if args.exposure_tasks else ""
-        print(f"detector1{mode}, {args.pixels}x{args.pixels} NIRCam exposures, median of {args.repeats} round(s), "
-              f"memory limit {args.memory_limit}/worker, chunks {args.chunks or 'auto'}")  # fmt: skip
+        print(f"detector1 (granularity {args.granularity}), {args.pixels}x{args.pixels} NIRCam exposures, "
+              f"median of {args.repeats} round(s), memory limit {args.memory_limit}/worker, chunks {args.chunks or 'auto'}")  # fmt: skip
         print(f"{'N':>4} {'workers':>7} {'seconds':>8} {'exp/s':>7} {'efficiency':>10} {'worker peak MB':>14} "
               f"{'client peak MB':>14} {'client CPU s/exp':>16} {'workers CPU s/exp':>17}")  # fmt: skip
         for n in args.sizes:
             # rounds: one run of each worker count after the other, so that a ratio compares runs minutes apart at
             # most (this VM's speed drifts by 10-20 % over tens of minutes; whole rows apart, ratios moved with it)
             rounds = [{workers: measure_in_child(files[:n], references, workers, 1, args.memory_limit, args.chunks,
-                                                 args.exposure_tasks)
+                                                 args.granularity)
                        for workers in args.workers} for _ in range(args.repeats)]  # fmt: skip
             for workers in args.workers:
                 rows = [r[workers] for r in rounds]

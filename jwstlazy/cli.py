@@ -47,6 +47,7 @@ def parse_step_options(extra: Sequence[str]) -> dict[str, dict[str, str]]:
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from jwstlazy.graphs.execute import GRANULARITIES
     from jwstlazy.graphs.registry import PIPELINES
 
     parser = _Parser(prog="jwstlazy", description="The JWST calibration pipeline as a lazy, chunked dask graph.")
@@ -78,6 +79,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--memory-limit", default=None, help="memory per worker, e.g. 4GB (default: the machine's share); sizes chunks")
     run.add_argument("--chunks", default=None, help="pixel block: 'auto' (default, from worker memory), N, YxX or y=N,x=M")
+    run.add_argument("--granularity", choices=GRANULARITIES, default="auto",
+                     help="a cluster's tasks: pixel blocks, whole exposures, or auto (default: exposures when there "
+                          "are at least two per worker thread)")
     run.add_argument("--overwrite", action="store_true", help="redo products that already exist")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--start", default=None, metavar="STEP",
@@ -134,6 +138,7 @@ def _command_run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         result = run(
             pipeline, args.inputs, args.output_dir, scheduler=args.scheduler, overwrite=args.overwrite,
             progress=not args.quiet, chunks=args.chunks, memory_limit=args.memory_limit, start=args.start,
+            granularity=args.granularity,
         )
     except ProgramFailed as failure:
         _print_result(failure.result)

@@ -42,3 +42,17 @@ def test_missing_input_file_exits_2_with_its_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(missing) in err and "no such file" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_granularity_reaches_the_run_and_a_bad_one_exits_2(tmp_path, monkeypatch, capsys):
+    import jwstlazy.graphs.execute as execute
+
+    seen = {}
+    monkeypatch.setattr(execute, "run", lambda *args, **kwargs: seen.update(kwargs) or execute.ProgramResult())
+    uncal = tmp_path / "x_uncal.fits"
+    uncal.touch()
+    assert main(["run", "detector1", str(uncal), "--granularity", "exposures", "--output-dir", str(tmp_path)]) == 0
+    assert seen["granularity"] == "exposures"
+    with pytest.raises(SystemExit) as info:
+        main(["run", "detector1", str(uncal), "--granularity", "pixels"])
+    assert info.value.code == 2 and "granularity" in capsys.readouterr().err

@@ -8,8 +8,8 @@ at once. This order ranks every task by the first output block that needs it: ex
 one exposure together), and within an exposure its last per-block tasks (the stores) by pixel-block row.
 dask's own order breaks ties. Exposure-wide work that every block needs (reference-pixel offsets) comes first.
 
-dask.local takes no order from its caller, so :func:`block_major_local_order` swaps the function it calls
-for the duration of a compute. The distributed scheduler is not affected (it has priorities of its own).
+dask.local takes no order from its caller, so the function it calls is replaced once by one that re-ranks within
+:func:`block_major_local_order`, per thread. The distributed scheduler is not affected (it has priorities of its own).
 """
 
 from __future__ import annotations
@@ -57,15 +57,34 @@ def _row(key) -> int | None:
 
 @contextlib.contextmanager
 def block_major_local_order(groups: Mapping | None = None) -> Iterator[None]:
-    """Within this block, dask's local schedulers use :func:`block_major_order` (one such block at a time)."""
-    with _SWAP_LOCK:
+    """Within this block, computes started by this thread on dask's local schedulers use
+    :func:`block_major_order` (``dask.local`` orders a graph in the thread that computes it, so threads running
+    computes of their own at once, as a worker's exposure tasks do, each keep their own order)."""
+    _install_ordering()
+    previous = getattr(_ORDER_GROUPS, "groups", None)
+    _ORDER_GROUPS.groups = groups or {}
+    try:
+        yield
+    finally:
+        _ORDER_GROUPS.groups = previous
+
+
+_ORDER_GROUPS = threading.local()  #: ``groups`` of the thread's :func:`block_major_local_order`, or None
+_INSTALL_LOCK = threading.Lock()
+
+
+def _install_ordering() -> None:
+    """Once per process: ``dask.local.order`` becomes dask's order, re-ranked by :func:`block_major_order` in a
+    thread inside :func:`block_major_local_order` (dask's own everywhere else)."""
+    with _INSTALL_LOCK:
+        if getattr(dask.local.order, "_jwstlazy_block_major", False):
+            return
         original: Callable = dask.local.order
 
         def ordered(graph, *args, **kwargs):
-            return block_major_order(graph, original(graph, *args, **kwargs), groups)
+            order = original(graph, *args, **kwargs)
+            groups = getattr(_ORDER_GROUPS, "groups", None)
+            return order if groups is None else block_major_order(graph, order, groups)
 
+        ordered._jwstlazy_block_major = True
         dask.local.order = ordered
-        try:
-            yield
-        finally:
-            dask.local.order = original

@@ -14,6 +14,10 @@ does both from a pipeline name, for ``jwstlazy.run`` and ``jwstlazy run``.
 * Faults: every task is pure (a write task rewrites its whole product), so a lost worker costs a
   recomputation on dask.distributed. An exposure that fails (corrupt file, missing reference) is reported
   by name while the others finish; :class:`ProgramFailed` is raised at the end.
+* Granularity on a cluster: each exposure's graph of pixel-block tasks goes to the cluster (``"blocks"``), or
+  each exposure is one task that builds and computes its graph on a worker (``"exposures"``; the client and
+  scheduler then handle one task per exposure, not thousands). ``"auto"`` (the default) takes exposures when
+  there are at least two per worker thread, so that every thread has work; see docs/scaling.md.
 * Kernels: before a cluster gets work, kernels missing from numba's cache are compiled in a separate process
   (:mod:`jwstlazy.graphs.kernel_warmup`), so that workers load them instead of each compiling them.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +53,7 @@ from jwstlazy.graphs.product_writes import write_task
 from jwstlazy.graphs.program import Exposure, exposures_from_inputs
 from jwstlazy.graphs.progress import ExposureTally, describe, exposure_progress, progress_bar
 from jwstlazy.graphs.schedulers import Execution, parse_memory_limit, parse_scheduler, scheduler_context
-from jwstlazy.references.derived import cached_derivations
+from jwstlazy.references.derived import CACHE_CONFIG, cache_directory, cached_derivations
 
 if TYPE_CHECKING:
     from jwstlazy.graphs.pipeline import Pipeline
@@ -187,7 +192,7 @@ def build_program(
 
 def describe_error(error: BaseException) -> str:
     """One line for a failed exposure: our input errors as they are, anything else with its type."""
-    return str(error) if isinstance(error, JwstLazyInputError) else f"{type(error).__name__}: {error}"
+    return str(error) if isinstance(error, (JwstLazyInputError, ExposureFailed)) else f"{type(error).__name__}: {error}"
 
 
 # -- computing it ----------------------------------------------------------------------------------
@@ -202,14 +207,18 @@ def run_program(
     chunks: Mapping[str, int] | str | None = None,
     memory_limit: int | str | None = None,
     start: str | None = None,
+    granularity: str = "auto",
 ) -> ProgramResult:
     """Build one graph for all ``inputs`` through ``pipeline``, compute it on ``scheduler``, write products.
 
-    ``start``: the step to begin at (see :func:`build_program`). Raises :class:`ProgramFailed` (after finishing
-    the others) when any exposure failed, and :class:`JwstLazyInputError` before anything runs for bad
-    arguments or missing inputs.
+    ``start``: the step to begin at (see :func:`build_program`). ``granularity`` (a dask.distributed
+    cluster's tasks): ``"blocks"``, ``"exposures"`` or ``"auto"`` (see the module's docstring). Raises
+    :class:`ProgramFailed` (after finishing the others) when any exposure failed, and
+    :class:`JwstLazyInputError` before anything runs for bad arguments or missing inputs.
     """
     _check_step_name(pipeline, start)
+    if granularity not in GRANULARITIES:
+        raise JwstLazyInputError(f"unknown granularity {granularity!r}", where="granularity", expected=", ".join(GRANULARITIES))
     tune_allocator()  # before any worker process starts: they inherit the settings
     spec = parse_scheduler(scheduler)
     limit = parse_memory_limit(memory_limit)
@@ -229,10 +238,14 @@ def run_program(
                 result.failed.update(graph.failed)
                 _remove_temporaries(graph.writes)
                 _compute_locally(graph, execution, result, label)
+                _remove_temporaries(graph.sources)
             else:
                 warm_kernel_cache(pipeline, todo, build_options)  # workers compiling the kernels themselves can stall
-                graph = _run_on_cluster(pipeline, todo, output_dir, build_options, execution, result, label)
-            _remove_temporaries(graph.sources)  # every product target, submitted or not
+                if _exposure_tasks_chosen(granularity, len(todo), execution):
+                    _run_exposure_tasks(pipeline, todo, output_dir, build_options, execution, result, label)
+                else:
+                    graph = _run_on_cluster(pipeline, todo, output_dir, build_options, execution, result, label)
+                    _remove_temporaries(graph.sources)  # every product target, submitted or not
     if result.failed:
         raise ProgramFailed(result)
     return result
@@ -254,6 +267,66 @@ def _derived_reference_cache(output_dir: Path, exposures: int) -> contextlib.Abs
 
 #: Folder of ``output_dir`` holding a run's cached derived reference blocks (removed when the run ends).
 DERIVED_REFERENCE_DIR = ".jwstlazy-derived-references"
+
+#: How a program's work is cut into a cluster's tasks (``granularity``).
+GRANULARITIES = ("auto", "blocks", "exposures")
+#: ``"auto"`` runs exposures as tasks when there are at least this many per worker thread.
+EXPOSURES_PER_THREAD_FOR_EXPOSURE_TASKS = 2
+
+
+def _exposure_tasks_chosen(granularity: str, exposures: int, execution: Execution) -> bool:
+    """Whether a cluster run's tasks are whole exposures (else pixel blocks), for ``granularity``."""
+    if granularity != "auto":
+        return granularity == "exposures"
+    threads = max(1, execution.workers) * max(1, execution.threads_per_worker)
+    return exposures >= EXPOSURES_PER_THREAD_FOR_EXPOSURE_TASKS * threads
+
+
+class ExposureFailed(RuntimeError):
+    """An exposure task's exposure failed; the message says why (as :func:`describe_error` does)."""
+
+
+def run_exposure_task(pipeline: Pipeline, exposure: Exposure, output_dir: Path, build_options: dict[str, Any],
+                      derived_cache: str | None) -> list[str]:  # fmt: skip
+    """Task of granularity ``"exposures"``: build ``exposure``'s graph on this worker and compute it here with
+    the sync scheduler (block by block, as a local run), writing its products; returns their paths. Raises
+    :class:`ExposureFailed` when the exposure fails. ``derived_cache``: the program's derived-reference folder."""
+    with dask.config.set({CACHE_CONFIG: derived_cache}):
+        graph = build_program(pipeline, [exposure], output_dir, overwrite=True, **build_options)
+    result = ProgramResult(failed=dict(graph.failed))
+    if not result.failed:
+        _remove_temporaries(graph.writes)  # a killed earlier attempt's
+        _compute_locally(graph, Execution({"scheduler": "sync"}), result, None)
+    if result.failed:
+        raise ExposureFailed("; ".join(result.failed.values()))
+    return [os.fspath(path) for path in result.written]
+
+
+def _run_exposure_tasks(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, build_options: dict[str, Any],
+                        execution: Execution, result: ProgramResult, progress: str | None) -> None:  # fmt: skip
+    """Granularity ``"exposures"``: one cluster task per exposure (:func:`run_exposure_task`), all submitted at
+    once (the scheduler queues them, so each worker holds one exposure per thread); record each as it lands."""
+    from distributed import as_completed
+
+    options = {**build_options, "memory_limit": execution.memory_limit // max(1, execution.threads_per_worker),
+               "threads_per_worker": 1}  # fmt: skip
+    futures = {
+        execution.client.submit(run_exposure_task, pipeline, exposure, output_dir, options, cache_directory(),
+                                key=f"{pipeline.name}-exposure-{exposure.name}-{uuid.uuid4().hex[:8]}", pure=False): exposure
+        for exposure in todo
+    }  # fmt: skip
+    with exposure_progress(len(todo), enabled=progress is not None, description=progress or "") as tally:
+        for future in as_completed(list(futures), loop=execution.client.loop):
+            exposure = futures.pop(future)
+            if future.status == "error":
+                _record(result, exposure, exposure.path, future.exception())
+            else:
+                for path in future.result():
+                    _record(result, exposure, Path(path), None)
+            future.release()
+            tally.exposures_finished(1)
+    for exposure in todo:  # a killed attempt's leftovers
+        _remove_temporaries(product_path(exposure.path, suffix, output_dir) for suffix in pipeline.output_suffixes)
 
 
 def _run_on_cluster(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, build_options: dict[str, Any],
@@ -283,7 +356,7 @@ def _run_on_cluster(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, 
 
         graph = build_program(pipeline, todo, output_dir, overwrite=True, submit=submit, **build_options)
         result.failed.update(graph.failed)
-        tally.finished_unsubmitted(len(graph.failed))  # exposures whose graph could not be built
+        tally.exposures_finished(len(graph.failed))  # exposures whose graph could not be built
         _gather_on_client(pending, execution, result, tally)
     return graph
 
@@ -453,6 +526,7 @@ def run(
     steps: Mapping[str, Mapping[str, Any]] | None = None,
     references: Any = None,
     start: str | None = None,
+    granularity: str = "auto",
 ) -> ProgramResult:
     """Run a pipeline (by name, e.g. ``"detector1"``, or an instance) over a whole program as one graph.
 
@@ -460,7 +534,9 @@ def run(
     ``sync``, ``threads[:N]``, ``processes[:N]``, ``local:W[xT]``, ``tcp://HOST:PORT``, ``slurm[:J][,k=v]``
     or ``pbs[:J][,k=v]``. ``memory_limit`` per worker (``"4GB"``) and ``chunks`` (``"y=512,x=2048"``) size
     the pixel blocks. ``steps`` and ``references`` configure a pipeline given by name. ``start`` names the step
-    to begin at, for products saved part way (``_ramp.fits`` with ``start="ramp_fit"``).
+    to begin at, for products saved part way (``_ramp.fits`` with ``start="ramp_fit"``). ``granularity``: a
+    cluster's tasks are ``"blocks"`` of pixels, whole ``"exposures"``, or ``"auto"`` (exposures when there are at
+    least two per worker thread).
     Returns a :class:`ProgramResult`; raises :class:`ProgramFailed` if any exposure failed.
     """
     if isinstance(pipeline, str):
@@ -471,5 +547,5 @@ def run(
         pipeline = PIPELINES[pipeline](steps=steps, references=references)
     return run_program(
         pipeline, inputs, output_dir, scheduler=scheduler, overwrite=overwrite, progress=progress,
-        chunks=chunks, memory_limit=memory_limit, start=start,
+        chunks=chunks, memory_limit=memory_limit, start=start, granularity=granularity,
     )

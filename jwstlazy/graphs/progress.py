@@ -83,10 +83,10 @@ class ExposureTally:
         self.unfinished[exposure] -= 1
         if self.unfinished[exposure] <= 0:
             del self.unfinished[exposure]
-            self.finished_unsubmitted(1)
+            self.exposures_finished(1)
 
-    def finished_unsubmitted(self, exposures: int) -> None:
-        """``exposures`` are finished without products submitted (their graphs could not be built)."""
+    def exposures_finished(self, exposures: int) -> None:
+        """``exposures`` are finished as a whole (whole-exposure tasks, or exposures whose graphs could not be built)."""
         if self.bar is not None and exposures:
             self.bar.update(exposures)
 

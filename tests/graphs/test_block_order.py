@@ -34,12 +34,19 @@ def test_stores_run_by_exposure_then_row():
         assert all(priorities[dep] < priorities[key] for dep in upstream)
 
 
-def test_local_order_is_swapped_only_inside_the_block():
+def test_local_order_is_block_major_only_inside_the_block_and_only_in_its_thread():
+    import threading
+
     import dask.local
 
-    original = dask.local.order
     stores, write = _exposure(3)
+    graph = dict(write.dask)
     with block_major_local_order({write.key: 0}):
-        assert dask.local.order is not original
+        assert dask.local.order(graph) == block_major_order(graph, order(graph), {write.key: 0})
         assert dask.compute(write, scheduler="threads")[0] == dask.compute(write, scheduler="sync")[0]
-    assert dask.local.order is original
+        elsewhere = []  # another thread computing meanwhile (a worker's other exposure task) keeps dask's order
+        thread = threading.Thread(target=lambda: elsewhere.append(dask.local.order(graph)))
+        thread.start()
+        thread.join()
+        assert elsewhere == [order(graph)] != [block_major_order(graph, order(graph), {write.key: 0})]
+    assert dask.local.order(graph) == order(graph)

@@ -39,7 +39,8 @@ def _kill_a_worker_when_a_product_appears(address: str, out, killed: list[int]) 
         killed.append(pid)
 
 
-def test_killing_a_worker_mid_run_still_writes_identical_products(cluster, toy_exposures, tmp_path):
+@pytest.mark.parametrize("granularity", ["blocks", "exposures"])
+def test_killing_a_worker_mid_run_still_writes_identical_products(cluster, toy_exposures, tmp_path, granularity):
     reference = run_program(ToyPipeline(), toy_exposures, tmp_path / "sync", scheduler="sync", progress=False)
     out = tmp_path / "cluster"
     out.mkdir()
@@ -47,7 +48,8 @@ def test_killing_a_worker_mid_run_still_writes_identical_products(cluster, toy_e
     killer = threading.Thread(target=_kill_a_worker_when_a_product_appears, args=(cluster.scheduler_address, out, killed))
     killer.start()
     result = run_program(
-        ToyPipeline(steps=SLOW), toy_exposures, out, scheduler=cluster.scheduler_address, progress=False, chunks="y=8"
+        ToyPipeline(steps=SLOW), toy_exposures, out, scheduler=cluster.scheduler_address, progress=False, chunks="y=8",
+        granularity=granularity,
     )
     killer.join()
     assert killed, "no worker was killed"

@@ -1,8 +1,14 @@
-"""A program through a ``local:2`` cluster gives exactly what the sync scheduler gives."""
+"""A program through a ``local:2`` cluster, as pixel-block tasks or one task per exposure, gives exactly what
+the sync scheduler gives."""
 
 from __future__ import annotations
 
+import pytest
+
 import jwstlazy
+from jwstlazy.errors import JwstLazyInputError
+from jwstlazy.graphs.execute import DERIVED_REFERENCE_DIR, ProgramFailed, _exposure_tasks_chosen
+from jwstlazy.graphs.schedulers import Execution
 from toy_pipeline import ToyPipeline
 
 VARIABLES = ("SCI", "ERR", "DQ", "VAR_POISSON", "VAR_RNOISE")
@@ -15,11 +21,13 @@ def _assert_identical_products(written, other_folder):
             assert ours[name].values.tobytes() == theirs[name].values.tobytes(), f"{path.name} {name}"
 
 
-def test_six_exposures_on_local_2_are_byte_identical_to_sync(toy_exposures, tmp_path, capsys):
+@pytest.mark.parametrize("granularity", ["blocks", "exposures"])
+def test_six_exposures_on_local_2_are_byte_identical_to_sync(toy_exposures, tmp_path, capsys, granularity):
     common = {"memory_limit": "1GB", "chunks": "y=16"}
     sync = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "sync", scheduler="sync", progress=False, **common)
     capsys.readouterr()
-    cluster = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "local", scheduler="local:2", **common)
+    cluster = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "local", scheduler="local:2",
+                           granularity=granularity, **common)  # fmt: skip
     assert len(sync.written) == len(cluster.written) == 12
     _assert_identical_products(sync.written, tmp_path / "local")
     # the bar counts exposures over the whole run: it starts at 0 of 6 before the first one is submitted
@@ -28,13 +36,43 @@ def test_six_exposures_on_local_2_are_byte_identical_to_sync(toy_exposures, tmp_
     assert "toy: 6 exposures: 100%" in shown and "6/6" in shown and "exposure" in shown
 
 
-def test_detector1_program_on_local_2_is_byte_identical_to_sync(simulated_program, tmp_path):
+@pytest.mark.parametrize("granularity", ["blocks", "exposures"])
+def test_detector1_program_on_local_2_is_byte_identical_to_sync(simulated_program, tmp_path, granularity):
     inputs, references = [simulated_program["folder"]], simulated_program["references"]
     common = {"references": references, "progress": False, "memory_limit": "1GB"}
     sync = jwstlazy.run("detector1", inputs, tmp_path / "sync", scheduler="sync", **common)
-    cluster = jwstlazy.run("detector1", inputs, tmp_path / "local", scheduler="local:2", **common)
+    cluster = jwstlazy.run("detector1", inputs, tmp_path / "local", scheduler="local:2", granularity=granularity,
+                           **common)  # fmt: skip
     assert len(sync.written) == len(cluster.written) == 2 * len(simulated_program["uncal"])
     _assert_identical_products(sync.written, tmp_path / "local")
+    assert not (tmp_path / "local" / DERIVED_REFERENCE_DIR).exists()
+
+
+@pytest.mark.parametrize(
+    ("exposures", "workers", "threads", "expected"),
+    [(4, 2, 1, True), (3, 2, 1, False), (8, 2, 2, True), (7, 2, 2, False), (1, 1, 1, False)],
+)
+def test_auto_granularity_takes_exposures_when_each_thread_gets_two(exposures, workers, threads, expected):
+    execution = Execution({}, workers=workers, threads_per_worker=threads)
+    assert _exposure_tasks_chosen("auto", exposures, execution) is expected
+    assert _exposure_tasks_chosen("blocks", 100, execution) is False
+    assert _exposure_tasks_chosen("exposures", 1, execution) is True
+
+
+def test_unknown_granularity_is_an_error_before_anything_runs(toy_exposures, tmp_path):
+    with pytest.raises(JwstLazyInputError, match="granularity.*expected auto, blocks, exposures"):
+        jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path, scheduler="local:2", granularity="pixels")
+    assert not list(tmp_path.glob("*.fits"))
+
+
+def test_corrupt_exposure_task_is_reported_by_name_and_the_others_finish(toy_exposures, tmp_path):
+    bad = toy_exposures[2]
+    bad.write_bytes(bad.read_bytes()[:4000])
+    with pytest.raises(ProgramFailed) as info:
+        jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path, scheduler="local:2", granularity="exposures",
+                     progress=False, memory_limit="1GB")  # fmt: skip
+    assert list(info.value.result.failed) == [str(bad)] and "truncated" in info.value.result.failed[str(bad)]
+    assert len(info.value.result.written) == 10 and all(p.exists() for p in info.value.result.written)
 
 
 def test_exposures_go_to_the_workers_in_turn_as_a_preference():

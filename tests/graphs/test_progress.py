@@ -23,7 +23,7 @@ def test_an_exposure_counts_once_all_its_products_are_recorded():
     assert bar.n == 0
     tally.product_finished("b_uncal.fits")
     assert bar.n == 1
-    tally.finished_unsubmitted(1)  # an exposure whose graph could not be built
+    tally.exposures_finished(1)  # an exposure whose graph could not be built
     tally.product_finished("a_uncal.fits")
     assert bar.n == 3 and not tally.unfinished
 
@@ -32,7 +32,7 @@ def test_a_tally_without_a_bar_counts_quietly():
     tally = ExposureTally()
     tally.submitted("a_uncal.fits", 1)
     tally.product_finished("a_uncal.fits")
-    tally.finished_unsubmitted(2)
+    tally.exposures_finished(2)
     assert not tally.unfinished
 
 
