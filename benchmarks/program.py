@@ -2,8 +2,8 @@
 
 For N simulated exposures (``nircam-imaging``, 2 detectors x 4 dithers per batch, renamed to new
 observation numbers beyond 8) and W single-threaded workers of a ``distributed.LocalCluster``, prints
-the median over ``--repeats`` rounds of: wall time of the run (cluster already started and warmed up on W
-exposures), throughput (exposures/s), scaling efficiency (the median over rounds of throughput(W) /
+the median over ``--repeats`` rounds of: wall time of the run (cluster already started and warmed up on up
+to 2 W exposures), throughput (exposures/s), scaling efficiency (the median over rounds of throughput(W) /
 (W * throughput(1)) within a round), peak resident memory of any worker and of the client process (their
 high-water marks, VmHWM, the largest over the rounds; each run in a fresh process), and the CPU seconds per
 exposure of the client process (client and scheduler) and of all workers together: on a machine with as many
@@ -99,7 +99,8 @@ def measure(files: list[Path], references: Path, workers: int, repeats: int, mem
                 jwstlazy.run(pipeline, paths, out, scheduler=cluster.scheduler_address, progress=False,
                              granularity=granularity, **options)  # fmt: skip
 
-            run_all(files[:workers], warm)  # imports, numba
+            # imports, numba; on up to 2 W exposures, so that granularity auto picks what the measured runs get
+            run_all(files[: min(len(files), 2 * workers)], warm)
             shutil.rmtree(warm)
             worker_pids = list(client.run(os.getpid).values())
             client.get_task_stream(start=time.time())  # installs the scheduler's task-stream plugin from now on

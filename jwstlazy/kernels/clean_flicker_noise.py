@@ -1,4 +1,4 @@
-"""clean_flicker_noise: remove 1/f (NIR) or vertical flicker (MIRI) noise from ramps, ``fit_method='median'``.
+"""clean_flicker_noise: remove 1/f (NIR) or vertical flicker (MIRI) noise from ramps.
 
 Matches ``jwst.clean_flicker_noise.clean_flicker_noise.do_correction`` (jwst 3.0, off by default) for ramp input
 with its defaults ``fit_method='median'``, ``background_method='median'`` (or None), ``n_sigma=2``,
@@ -38,8 +38,11 @@ the scene mask, each difference before its fit, and each cleaned difference is m
 
 ``mask_science_regions`` (MIRI imaging): ``usable`` of ``flicker_scene_mask`` leaves non-science pixels out first.
 
-Not done: ``fit_method='fft'`` (NSClean), ``background_method='median_image'``, ``mask_science_regions`` for
-NIRSpec and SOSS.
+``fit_method='fft'`` (NIRSpec): in B, instead of line medians, NSClean's noise image of the clipped ``bkg_sub``
+(:mod:`jwstlazy.kernels.nsclean`: ``full_frame_noise`` for 2048 x 2048 frames, else ``subarray_noise``); in C it
+is subtracted pixel by pixel where the stripe was: out[j+1] = out[j] + (((diff - background) - noise) + background).
+
+Not done: ``background_method='median_image'``, ``mask_science_regions`` for NIRSpec and SOSS.
 (Rate and rateints products are cleaned by the step as 2-group ramps (0, image), with these kernels.)
 Numerics: float64 statistics as upstream; our sums are sequential where numpy's are pairwise, so a pixel
 exactly on a clipping limit can (very rarely) be classed differently.
@@ -53,6 +56,7 @@ import numba
 import numpy as np
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, JUMP_DET
+from jwstlazy.kernels.nsclean import FULL_FRAME_SHAPE, SUBARRAY_CUTOFFS, full_frame_noise, subarray_noise
 
 __all__ = ["channel_layout", "flicker_scene_mask", "flicker_fit", "flicker_apply", "flat_for_fitting"]
 
@@ -273,9 +277,10 @@ def _line_medians(image, mask, array_axis, nchan, channel, stripes):
 
 
 def _fit_one(first, second, dq, scene_mask, flat, array_axis, nchan, channel, n_sigma, background_method, box_size,
-             stripes, background):  # fmt: skip
-    """Stripes of one group difference into ``stripes`` and its background into ``background`` (a 0-d array
-    for 'median', (ny, nx) for 'model'); False when no background pixel is left (nothing fitted)."""
+             stripes, background, fft=None):  # fmt: skip
+    """Stripes of one group difference into ``stripes`` (or, with ``fft`` = (detector, cutoffs), its NSClean noise
+    image, (ny, nx)) and its background into ``background`` (a 0-d array for 'median', (ny, nx) for 'model');
+    False when no background pixel is left or the NSClean fit is singular (nothing fitted)."""
     image, mask = _difference(first, second, dq, scene_mask, flat)
     if not mask.any():
         return False
@@ -290,7 +295,19 @@ def _fit_one(first, second, dq, scene_mask, flat, array_axis, nchan, channel, n_
         bkg_sub = image - (background if background.ndim else background[()])
         if n_sigma > 0:
             _clip_to_background(bkg_sub, mask, n_sigma, n_sigma, True)
-    _line_medians(bkg_sub, mask, array_axis, nchan, channel, stripes)
+    if fft is None:
+        _line_medians(bkg_sub, mask, array_axis, nchan, channel, stripes)
+        return True
+    detector, cutoffs = fft
+    try:
+        if bkg_sub.shape == FULL_FRAME_SHAPE:
+            noise = full_frame_noise(bkg_sub, mask, detector)
+        else:
+            noise = subarray_noise(bkg_sub, mask, detector, cutoffs)
+    except np.linalg.LinAlgError:
+        log.warning("NSClean fit is singular for a group difference; it is left uncleaned")
+        return False
+    stripes[...] = noise
     return True
 
 
@@ -337,8 +354,11 @@ def flicker_fit(
     background_method: str | None = "median",
     background_box_size: tuple[int, int] | None = None,
     flat: np.ndarray | None = None,
+    fit_method: str = "median",
+    detector: str = "",
+    fft_cutoffs: tuple[float, ...] = SUBARRAY_CUTOFFS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fit the flicker stripes of ONE integration (whole frames).
+    """Fit the flicker noise of ONE integration (whole frames).
 
     Parameters
     ----------
@@ -350,10 +370,13 @@ def flicker_fit(
         None: :func:`default_box_size`): upstream names and defaults.
     flat : (ny, nx) float32 from :func:`flat_for_fitting` (``apply_flat_field``): the differences are fitted
         divided by it; None: not.
+    fit_method : 'median' (line medians) or 'fft' (NSClean noise images; ``detector`` 'NRS1' or 'NRS2' and,
+        for subarrays, ``fft_cutoffs`` in Hz; ``axis_to_correct`` and ``fit_by_channel`` unused).
 
     Returns
     -------
-    stripes : (ngroups-1, n_channels, n_lines) float32 DN; n_lines = ny (axis 2) or nx (axis 1).
+    noise : (ngroups-1, n_channels, n_lines) float32 DN stripes, n_lines = ny (axis 2) or nx (axis 1); for 'fft'
+        (ngroups-1, ny, nx) float32 noise images.
     background : (ngroups-1,) float32 DN (0 for background_method None), or (ngroups-1, ny, nx) for 'model'.
     cleaned : (ngroups-1,) bool; False = the difference had no background pixel and is left alone.
     """
@@ -361,6 +384,9 @@ def flicker_fit(
         background_method = None
     if background_method not in ("median", "model", None):
         raise ValueError(f"background_method {background_method!r} is not supported (use 'median', 'model' or None)")
+    if fit_method not in ("median", "fft"):
+        raise ValueError(f"fit_method {fit_method!r} is not supported (use 'median' or 'fft')")
+    fft = (detector, tuple(fft_cutoffs)) if fit_method == "fft" else None
     data = np.ascontiguousarray(data, dtype=np.float32)
     gdq = np.ascontiguousarray(groupdq, dtype=np.uint8)
     ngroups, ny, nx = data.shape
@@ -368,22 +394,25 @@ def flicker_fit(
     nchan, channel = channel_layout((ny, nx), int(axis_to_correct), fit_by_channel)
     nlines = ny if array_axis == 1 else nx
     ndiff = max(ngroups - 1, 0)
-    stripes = np.zeros((ndiff, nchan, nlines), dtype=np.float32)
+    stripes = np.zeros((ndiff, ny, nx) if fft else (ndiff, nchan, nlines), dtype=np.float32)
     background = np.zeros((ndiff, ny, nx) if background_method == "model" else ndiff, dtype=np.float32)
     cleaned = np.zeros(ndiff, dtype=np.bool_)
     scene_mask = np.ascontiguousarray(scene_mask, dtype=np.bool_)
     flat = _flat_or_ones(flat, (ny, nx))
     for j in range(ndiff):
         cleaned[j] = _fit_one(data[j], data[j + 1], gdq[j + 1], scene_mask, flat, array_axis, nchan, channel,
-                              float(n_sigma), background_method, background_box_size, stripes[j], background[j, ...])
+                              float(n_sigma), background_method, background_box_size, stripes[j], background[j, ...],
+                              fft)
     return stripes, background, cleaned
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _apply(data, stripes, channel, background, cleaned, flat, array_axis, out):
-    """out = data with each cleaned difference re-accumulated; ``background`` (nints, ndiff, ny, nx), a per-
-    difference value broadcast over the pixels (zero strides) or a per-pixel model; ``flat`` (ny, nx), ones
-    (broadcast) without ``apply_flat_field``: dividing and multiplying by 1 change no bit."""
+def _apply(data, stripes, channel, noise, background, cleaned, flat, array_axis, out):
+    """out = data with each cleaned difference re-accumulated; the noise subtracted is the line's stripe plus
+    ``noise`` (nints, ndiff, ny, nx): zeros (zero strides) with stripes, or NSClean's images with zero stripes
+    (adding 0 changes no bit); ``background`` (nints, ndiff, ny, nx), a per-difference value broadcast over the
+    pixels (zero strides) or a per-pixel model; ``flat`` (ny, nx), ones (broadcast) without
+    ``apply_flat_field``: dividing and multiplying by 1 change no bit."""
     nints, ngroups, ny, nx = data.shape
     for y in numba.prange(ny):
         for i in range(nints):
@@ -395,9 +424,9 @@ def _apply(data, stripes, channel, background, cleaned, flat, array_axis, out):
                         out[i, j + 1, y, x] = data[i, j + 1, y, x]
                         continue
                     if array_axis == 1:
-                        s = stripes[i, j, channel[x], y]
+                        s = stripes[i, j, channel[x], y] + noise[i, j, y, x]
                     else:
-                        s = stripes[i, j, channel[y], x]
+                        s = stripes[i, j, channel[y], x] + noise[i, j, y, x]
                     bkg = background[i, j, y, x]
                     f = flat[y, x]
                     diff = (data[i, j + 1, y, x] - data[i, j, y, x]) / f
@@ -412,8 +441,9 @@ def flicker_apply(
     cleaned: np.ndarray,
     axis_to_correct: int = 2,
     flat: np.ndarray | None = None,
+    noise: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Subtract fitted stripes from one pixel block.
+    """Subtract fitted stripes (or NSClean noise images) from one pixel block.
 
     Parameters
     ----------
@@ -425,6 +455,8 @@ def flicker_apply(
     background : (nints, ngroups-1) float32, or (nints, ngroups-1, by, bx) for 'model', cut to the block.
     cleaned : (nints, ngroups-1) bool.
     flat : (by, bx) float32, the block of :func:`flat_for_fitting`'s flat (None without ``apply_flat_field``).
+    noise : (nints, ngroups-1, by, bx) float32 NSClean noise images cut to the block (``fit_method='fft'``);
+        then ``stripes`` and ``channel`` are None.
 
     Returns
     -------
@@ -435,7 +467,16 @@ def flicker_apply(
     background = np.asarray(background, dtype=np.float32)
     if background.ndim == 2:
         background = np.broadcast_to(background[:, :, None, None], background.shape + data.shape[-2:])
-    _apply(data, np.ascontiguousarray(stripes, dtype=np.float32), np.ascontiguousarray(channel, dtype=np.int64),
+    nints, ngroups, by, bx = data.shape
+    per_difference = (nints, max(ngroups - 1, 0), by, bx)
+    if noise is None:
+        noise = np.broadcast_to(np.zeros(1, dtype=np.float32), per_difference)
+        stripes = np.ascontiguousarray(stripes, dtype=np.float32)
+    else:  # NSClean images: zero stripes on one channel
+        stripes = np.broadcast_to(np.zeros(1, dtype=np.float32), per_difference[:2] + (1, max(by, bx)))
+        channel = np.zeros(max(by, bx), dtype=np.int64)
+        noise = np.asarray(noise, dtype=np.float32)
+    _apply(data, np.asarray(stripes, dtype=np.float32), np.ascontiguousarray(channel, dtype=np.int64), noise,
            background, np.ascontiguousarray(cleaned, dtype=np.bool_), _flat_or_ones(flat, data.shape[-2:]),
            int(axis_to_correct) - 1, out)
     return out

@@ -1,4 +1,4 @@
-"""Tests for jwstlazy.kernels.clean_flicker_noise (fit_method='median')."""
+"""Tests for jwstlazy.kernels.clean_flicker_noise (fit_method 'median' and 'fft')."""
 
 import numpy as np
 import pytest
@@ -97,9 +97,11 @@ def _case(rng, nints=2, ngroups=5, ny=40, nx=36, axis=2):
     return data, gdq, rate
 
 
-def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=1, flat=None):
+def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=1, flat=None, detector=None):
+    """The kernels as the step uses them, on row blocks; ``detector`` (NRS1/NRS2): fit_method 'fft'."""
     mask = flicker_scene_mask(rate if flat is None else rate / flat)
-    fits = [flicker_fit(data[i], gdq[i], mask, axis, by_channel, 2.0, background, flat=flat)
+    fft = {"fit_method": "fft", "detector": detector} if detector else {}
+    fits = [flicker_fit(data[i], gdq[i], mask, axis, by_channel, 2.0, background, flat=flat, **fft)
             for i in range(data.shape[0])]
     model = background == "model"
     stripes = np.stack([f[0] for f in fits])
@@ -112,7 +114,10 @@ def _run(data, gdq, rate, axis=2, by_channel=False, background="median", blocks=
     for y0, y1 in zip(edges[:-1], edges[1:]):  # row blocks: stripes cut to the block's lines or channels
         levels = bkg[..., y0:y1, :] if model else bkg
         flat_rows = None if flat is None else flat[y0:y1]
-        if axis == 2:
+        if detector:
+            out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], None, None, levels, ok, axis, flat_rows,
+                                             noise=stripes[..., y0:y1, :])
+        elif axis == 2:
             out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes[..., y0:y1], channel, levels, ok, axis, flat_rows)
         else:
             out[:, :, y0:y1] = flicker_apply(data[:, :, y0:y1], stripes, channel[y0:y1], levels, ok, axis, flat_rows)
@@ -255,3 +260,56 @@ def test_fit_histogram_crosscheck_jwst(lower_half_only):
                                         lower_half_only=lower_half_only)
     _clip_to_background(rate, ours, 3.0, 2.0, lower_half_only, fit_histogram=True)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def _nirspec_case(rng, nints=2, ngroups=4, ny=32, nx=256):
+    """A NIRSpec-like subarray ramp: a spectral trace along x, 1/f noise along the fast-scan direction (y)."""
+    t = np.arange(ngroups, dtype=np.float32)[None, :, None, None]
+    sky = rng.uniform(1, 3, (ny, nx)).astype(np.float32)
+    sky[12:16] += 300  # the trace
+    ticks = nx * (ny + 12)  # clock ticks of a read: lines of ny pixels (DMS columns) and 12 idle ticks each
+    walk = np.cumsum(rng.normal(0, 1, (nints, ngroups, ticks)), axis=-1)
+    smooth = np.stack([[np.convolve(w - w.mean(), np.ones(200) / 200, mode="same") for w in g] for g in walk])
+    drift = 4 * smooth / smooth.std()
+    drift = drift.reshape(nints, ngroups, nx, ny + 12)[..., :ny].transpose(0, 1, 3, 2)  # 1/f noise, DMS
+    data = (1000 + sky * t + rng.normal(0, 2, (nints, ngroups, ny, nx)) + drift).astype(np.float32)
+    gdq = np.zeros(data.shape, np.uint8)
+    gdq[0, 2, 20, 30:40] = JUMP_DET
+    rate = (sky + rng.normal(0, 0.05, (ny, nx))).astype(np.float32)
+    return data, gdq, rate
+
+
+@pytest.mark.parametrize("detector", ["NRS1", "NRS2"])
+def test_fft_removes_one_over_f_and_keeps_the_trace(detector):
+    data, gdq, rate = _nirspec_case(np.random.default_rng(11))
+    out = _run(data, gdq, rate, detector=detector, blocks=3)
+    background = np.ones(rate.shape, bool)
+    background[10:18] = False
+
+    def scatter(ramp):  # of the group differences' background pixels
+        return np.std(np.diff(ramp, axis=1)[..., background])
+
+    assert scatter(out) < 0.6 * scatter(data)
+    trace = np.diff(out, axis=1)[..., 12:16, :].mean()
+    assert abs(trace - np.diff(data, axis=1)[..., 12:16, :].mean()) < 0.5  # the trace's signal kept
+
+
+@pytest.mark.crosscheck
+@pytest.mark.parametrize("detector", ["NRS1", "NRS2"])
+def test_fft_crosscheck_jwst(monkeypatch, detector):
+    cfn = pytest.importorskip("jwst.clean_flicker_noise.clean_flicker_noise")
+    from stdatamodels.jwst import datamodels
+
+    data, gdq, rate = _nirspec_case(np.random.default_rng(12))
+    model = datamodels.RampModel(data=data.copy(), groupdq=gdq.copy(), pixeldq=np.zeros(rate.shape, np.uint32))
+    model.meta.instrument.name = "NIRSPEC"
+    model.meta.instrument.detector = detector
+    model.meta.exposure.type = "NRS_BRIGHTOBJ"
+    model.meta.subarray.name = "SUB32"
+    model.meta.subarray.slowaxis = 1
+    rate_model = datamodels.ImageModel(data=rate.copy(), dq=np.zeros(rate.shape, np.uint32))
+    rate_model.meta.exposure.type = "NRS_BRIGHTOBJ"
+    monkeypatch.setattr(cfn, "_make_processed_rate_image", lambda *a, **k: rate_model)
+    result = cfn.do_correction(model.copy(), fit_method="fft")
+    assert result[-1] == "COMPLETE"
+    np.testing.assert_allclose(_run(data, gdq, rate, detector=detector, blocks=2), result[0].data, rtol=0, atol=1e-3)

@@ -1,14 +1,16 @@
 """clean_flicker_noise: remove 1/f (near-IR) or vertical flicker (MIRI) noise from ramps (off by default).
 
-``fit_method='median'`` of jwst 3.0, in three lazy passes (see docs/steps/clean_flicker_noise.md):
+jwst 3.0's ``fit_method='median'`` (per-line medians) and ``'fft'`` (NSClean, NIRSpec only: a per-pixel noise
+model fitted in frequency space, :mod:`jwstlazy.kernels.nsclean`), in three lazy passes (see
+docs/steps/clean_flicker_noise.md):
 
 1. draft rate: :class:`RampFitStep` with default parameters on the step's input (as upstream), then the
    scene mask (one task on the whole rate image; one per integration with ``single_mask=False``). A rate or
    rateints product given to the step is cleaned image by image instead, with masks made from its images, each
    image as a 2-group ramp (0, image) whose one difference is the image;
-2. a REDUCTION per integration over its full frames: background and per-line stripes of every group
-   difference (``flicker_fit``), small arrays;
-3. an APPLY per pixel block (``flicker_apply``) with the stripes cut to the block.
+2. a REDUCTION per integration over its full frames: background and per-line stripes (or, for 'fft', a noise
+   image) of every group difference (``flicker_fit``);
+3. an APPLY per pixel block (``flicker_apply``) with the stripes or noise images cut to the block.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import xarray as xr
 
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.kernels.clean_flicker_noise import channel_layout, flat_for_fitting, flicker_apply, flicker_fit
+from jwstlazy.kernels.nsclean import ALLSLITS_CUTOFFS, SUBARRAY_CUTOFFS
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
@@ -32,12 +35,15 @@ from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_sce
 log = logging.getLogger(__name__)
 
 #: Upstream options this implementation does not have, with the value that is supported.
-_UNSUPPORTED = {"autoparam": False, "fit_method": "median", "save_mask": False, "save_background": False,
-                "save_noise": False}
+_UNSUPPORTED = {"autoparam": False, "save_mask": False, "save_background": False, "save_noise": False}
+
+#: Exposure types ``fit_method='fft'`` (NSClean) applies to, as upstream; the step is skipped for others.
+FFT_EXP_TYPES = ("NRS_MSASPEC", "NRS_IFU", "NRS_FIXEDSLIT", "NRS_BRIGHTOBJ")
 
 
 class CleanFlickerNoiseStep(Step):
-    """Fit and subtract 1/f stripes from every group difference (``fit_method='median'``).
+    """Fit and subtract 1/f noise from every group difference: per-line medians (``fit_method='median'``) or
+    NSClean's frequency-space model (``'fft'``, NIRSpec).
 
     The draft rate needs the ramp_fit references (gain, readnoise). ``user_mask``: a (ny, nx) array
     (True = background) or the path of a product whose SCI is the mask; it replaces the draft-rate mask.
@@ -88,6 +94,9 @@ class CleanFlickerNoiseStep(Step):
         miri = exp_type.startswith("MIR")
         if miri and exp_type != "MIR_IMAGE":
             raise StepSkipped(f"EXP_TYPE {exp_type} is not supported (MIRI: MIR_IMAGE only)")
+        fft = p.fit_method == "fft"
+        if fft and exp_type not in FFT_EXP_TYPES:
+            raise StepSkipped(f"fit method 'fft' cannot be applied to EXP_TYPE {exp_type} (only {', '.join(FFT_EXP_TYPES)})")
         if p.mask_science_regions and (exp_type.startswith("NRS") or exp_type == "NIS_SOSS"):
             raise JwstLazyInputError(
                 f"mask_science_regions=True for EXP_TYPE {exp_type} is not implemented (it needs NIRSpec's "
@@ -105,35 +114,43 @@ class CleanFlickerNoiseStep(Step):
         background_method = None if str(p.background_method).lower() == "none" else p.background_method
         flat = self._flat(references, sci)
         masks = self._scene_masks(ramp, references, flat, images if rates else None)
-        nchan, channel = channel_layout((ny, nx), axis, by_channel)
+        nchan, channel = channel_layout((ny, nx), axis, by_channel and not fft)
         ndiff, nlines = max(ngroups - 1, 0), (ny if axis == 2 else nx)
         model = background_method == "model"  # a background image per difference, not one value
+        fft_options = {"fit_method": "fft", "detector": str(ramp.attrs.get("DETECTOR", "")),
+                       "fft_cutoffs": ALLSLITS_CUTOFFS if str(ramp.attrs.get("SUBARRAY", "")).upper() == "ALLSLITS"
+                       else SUBARRAY_CUTOFFS} if fft else {}  # fmt: skip
         fits = [
             delayed_arrays(
                 flicker_fit,
-                [((ndiff, nchan, nlines), np.float32), ((ndiff, ny, nx) if model else (ndiff,), np.float32),
-                 ((ndiff,), np.bool_)],
+                [((ndiff, ny, nx) if fft else (ndiff, nchan, nlines), np.float32),
+                 ((ndiff, ny, nx) if model else (ndiff,), np.float32), ((ndiff,), np.bool_)],
                 sci[i], groupdq[i], masks[min(i, len(masks) - 1)],
                 axis_to_correct=axis, fit_by_channel=by_channel, n_sigma=p.n_sigma,
                 background_method=background_method, background_box_size=p.background_box_size, flat=flat,
+                **fft_options,
             )
             for i in range(nints)
         ]
-        stripes, background, cleaned = (da.stack([fit[k] for fit in fits]) for k in range(3))
-        per_line = stripes[..., :, None] if axis == 2 else stripes[..., None, :]
+        noise, background, cleaned = (da.stack([fit[k] for fit in fits]) for k in range(3))
+        if not fft:  # per-line stripes, seen per pixel
+            noise = noise[..., :, None] if axis == 2 else noise[..., None, :]
         per_group = (background if model else background[..., None, None], cleaned[..., None, None])
 
-        def apply_block(data, stripes_block, background_block, cleaned_block, *flat_block, origin):
+        def apply_block(data, noise_block, background_block, cleaned_block, *flat_block, origin):
             y0, x0 = origin
             by, bx = data.shape[-2:]
-            lines = stripes_block[..., :, 0] if axis == 2 else stripes_block[..., 0, :]
-            along = channel[x0: x0 + bx] if axis == 2 else channel[y0: y0 + by]
             levels = background_block if model else background_block[..., 0, 0]
+            if fft:
+                return flicker_apply(data, None, None, levels, cleaned_block[..., 0, 0], axis, *flat_block,
+                                     noise=noise_block)  # fmt: skip
+            lines = noise_block[..., :, 0] if axis == 2 else noise_block[..., 0, :]
+            along = channel[x0: x0 + bx] if axis == 2 else channel[y0: y0 + by]
             return flicker_apply(data, lines, along, levels, cleaned_block[..., 0, 0], axis, *flat_block)
 
         (corrected,) = map_pixel_blocks(
             apply_block,
-            [sci, *(spread_over_pixels(a, sci) for a in (per_line, *per_group, *([flat] if flat is not None else [])))],
+            [sci, *(spread_over_pixels(a, sci) for a in (noise, *per_group, *([flat] if flat is not None else [])))],
             [OutputSpec(np.float32, (nints, ngroups))],
             pass_origin=True,
             name="clean_flicker_noise",
@@ -145,6 +162,9 @@ class CleanFlickerNoiseStep(Step):
     def _check_supported(self) -> None:
         p = self.parameters
         self.require_supported(_UNSUPPORTED)
+        if p.fit_method not in ("median", "fft"):
+            raise JwstLazyInputError(f"fit_method={p.fit_method!r} is not implemented",
+                                     where=f"steps.{self.name}.fit_method", expected="'median' or 'fft'")
         if str(p.background_method).lower() not in ("median", "model", "none"):
             raise JwstLazyInputError(f"background_method={p.background_method!r} is not implemented",
                                      where=f"steps.{self.name}.background_method",
