@@ -20,7 +20,7 @@ from jwstlazy.datamodels.dqflags import SATURATED
 
 __all__ = ["Corrections", "apply_corrections"]
 
-BIAS, OFFSETS, ROW_OFFSETS, LINEARITY, DARK = 1, 2, 4, 8, 16  #: bits of ``_apply``'s ``stages``
+BIAS, OFFSETS, ROW_OFFSETS, LINEARITY, DARK, AMPLIFIER_ROW_OFFSETS = 1, 2, 4, 8, 16, 32  #: bits of ``stages``
 
 
 @dataclass
@@ -31,7 +31,10 @@ class Corrections:
     column_offsets : (nints, ngroups, n) float32 DN per detector column along the block's DMS axis (x when
         ``columns_along_x``, else y); subtracted in float32 (refpix).
     row_offsets : (nints, ngroups, m) float64 DN along the other axis, subtracted in float64 after the
-        column offsets, the result rounded to float32 (refpix's side pixels; needs ``column_offsets``).
+        column offsets, the result rounded to float32 (refpix's side pixels; needs ``column_offsets``); or
+        (nints, ngroups, m, namps): one per detector row and amplifier (refpix's SIRS), with ``amplifiers``.
+    amplifiers : (n,) int64 amplifier of each position along the column axis (as ``column_offsets``), for
+        per-amplifier ``row_offsets``.
     coefficients : (ncoeffs, ny, nx) float32 from ``linearity.prepare_coefficients``; groups flagged
         SATURATED in the group DQ keep their value.
     dark : (dark_nints, ngroups, ny, nx) float32 DN (NaN counts as 0), science integration i using
@@ -41,6 +44,7 @@ class Corrections:
     bias: np.ndarray | None = None
     column_offsets: np.ndarray | None = None
     row_offsets: np.ndarray | None = None
+    amplifiers: np.ndarray | None = None
     columns_along_x: bool = True
     coefficients: np.ndarray | None = None
     dark: np.ndarray | None = None
@@ -58,8 +62,11 @@ def apply_corrections(data: np.ndarray, groupdq: np.ndarray | None, corrections:
     stages = 0
     if c.bias is not None:
         stages |= BIAS
+    by_amplifier = c.row_offsets is not None and np.ndim(c.row_offsets) == 4
     if c.column_offsets is not None:
-        stages |= OFFSETS | (ROW_OFFSETS if c.row_offsets is not None else 0)
+        stages |= OFFSETS
+        if c.row_offsets is not None:
+            stages |= AMPLIFIER_ROW_OFFSETS if by_amplifier else ROW_OFFSETS
     if c.coefficients is not None:
         stages |= LINEARITY
         if groupdq is None:
@@ -73,7 +80,9 @@ def apply_corrections(data: np.ndarray, groupdq: np.ndarray | None, corrections:
         stages,
         _array(c.bias, np.float32, 2),
         _array(c.column_offsets, np.float32, 3),
-        _array(c.row_offsets, np.float64, 3),
+        _array(None if by_amplifier else c.row_offsets, np.float64, 3),
+        _array(c.row_offsets if by_amplifier else None, np.float64, 4),
+        _array(c.amplifiers if by_amplifier else None, np.int64, 1),
         bool(c.columns_along_x),
         _array(c.coefficients, np.float32, 3),
         _array(c.dark, np.float32, 4),
@@ -90,7 +99,8 @@ def _array(values: np.ndarray | None, dtype: type, ndim: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _apply(data, gdq, stages, bias, column_offsets, row_offsets, columns_along_x, coeffs, dark, dark_integrations):
+def _apply(data, gdq, stages, bias, column_offsets, row_offsets, amplifier_row_offsets, amplifiers, columns_along_x,
+           coeffs, dark, dark_integrations):  # fmt: skip
     """Row by row (the rows of one integration together); each correction is a loop over a row that LLVM can
     vectorise."""
     nints, ngroups, ny, nx = data.shape
@@ -126,6 +136,15 @@ def _apply(data, gdq, stages, bias, column_offsets, row_offsets, columns_along_x
                             sides = row_offsets[i, g]
                             for x in range(nx):
                                 row[x] = np.float32(np.float64(row[x]) - sides[x])
+                    if stages & AMPLIFIER_ROW_OFFSETS:
+                        if columns_along_x:  # this block row is a detector row; x runs over amplifiers
+                            levels = amplifier_row_offsets[i, g, y]
+                            for x in range(nx):
+                                row[x] = np.float32(np.float64(row[x]) - levels[amplifiers[x]])
+                        else:  # this block row is a detector column, in one amplifier; x runs over rows
+                            amplifier = amplifiers[y]
+                            for x in range(nx):
+                                row[x] = np.float32(np.float64(row[x]) - amplifier_row_offsets[i, g, x, amplifier])
             if stages & LINEARITY:
                 # Horner's rule one coefficient at a time over the integration's rows (each pass vectorises;
                 # per pixel the operations of linearity._horner32, in the same order)

@@ -16,6 +16,14 @@ DO_NOT_USE | REFERENCE_PIXEL, see ``embed_in_full_frame``), per integration and 
    the left and for the right columns; the two averaged (one alone, 0 if neither), times ``side_gain``,
    subtracted from the whole row (float64, result stored as float32).
 
+``refpix_algorithm="sirs"`` (Simple Improved Reference Subtraction, full frames with a SIRSKERNEL reference)
+replaces step 2: per group, the left and right side columns after step 1, their values beyond ``sigreject``
+robust sigmas (median, 1.48 MAD over the whole 2048 x 4 strip) left out, averaged per row (sum of the good
+values / 4), are convolved with per-channel kernels (``sirs_kernels``: the inverse real FFT of the reference's
+gamma (left) and zeta (right) coefficients, ``halfwidth`` samples each side of the centre, smoothed by a
+Gaussian of ``gaussmooth``) and normalised for the left-out values; their sum, one value per row and output
+channel (``sirs_row_offsets``), is subtracted from the channel's columns (float64, result stored as float32).
+
 Subarrays read with one output (``single_output_offsets``): one sigma-clipped mean of every REFERENCE_PIXEL,
 not DO_NOT_USE pixel, per column parity (of the full-frame detector column) if ``odd_even_columns``,
 subtracted from the whole subarray. No reference pixels: no correction.
@@ -49,6 +57,8 @@ __all__ = [
     "full_frame_offsets",
     "single_output_offsets",
     "subtract_offsets",
+    "sirs_kernels",
+    "sirs_row_offsets",
 ]
 
 #: Columns per amplifier in the detector orientation.
@@ -283,6 +293,75 @@ def full_frame_offsets(
         f32(bottom), f32(top), f32(left), f32(right), u32(bottom_dq), u32(top_dq), u32(left_dq), u32(right_dq),
         bool(odd_even_columns), bool(use_side_ref_pixels), length, float(side_gain), float(siglimit),
     )
+
+
+def sirs_kernels(gamma: np.ndarray, zeta: np.ndarray, gaussmooth: float = 1.0,
+                 halfwidth: int = 30) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The SIRS convolution kernels of one detector, as jwst's ``make_kernels``.
+
+    Parameters
+    ----------
+    gamma, zeta : (nchan, nfreq) float64 Fourier coefficients (SIRSKERNEL reference) of the left and right
+        side columns' transfer to each output channel.
+    gaussmooth : width (samples) of the Gaussian low-pass applied to each kernel; halfwidth : samples each side.
+
+    Returns
+    -------
+    left, right : (nchan, 2 halfwidth + 1) float64 kernels.
+    """
+    x = np.arange(-halfwidth, halfwidth + 1)
+    window = np.exp(-(x**2) / (2 * gaussmooth**2))
+    window /= np.sum(window)
+    kernels = []
+    for coefficients in (gamma, zeta):
+        per_channel = []
+        for channel in np.asarray(coefficients):
+            n = len(channel) - 1
+            kernel = np.fft.fftshift(np.fft.irfft(channel))[n - halfwidth: n + halfwidth + 1]
+            per_channel.append(np.convolve(kernel, window, mode="same"))
+        kernels.append(np.array(per_channel))
+    return kernels[0], kernels[1]
+
+
+def sirs_row_offsets(left: np.ndarray, right: np.ndarray, column_offsets: np.ndarray, kernels_left: np.ndarray,
+                     kernels_right: np.ndarray, sigreject: float = 4.0) -> np.ndarray:  # fmt: skip
+    """Reduction (i) with ``refpix_algorithm="sirs"``: the side signal per detector row and output channel.
+
+    Parameters
+    ----------
+    left, right : (nints, ngroups, 2048, 4) float32 DN, detector columns 0-3 and 2044-2047.
+    column_offsets : (nints, ngroups, 2048) float32 DN of step 1 (subtracted from the strips first).
+    kernels_left, kernels_right : (nchan, nk) from :func:`sirs_kernels`.
+    sigreject : robust sigmas beyond which side pixels are left out.
+
+    Returns
+    -------
+    (nints, ngroups, nchan, 2048) float64 DN, per channel and detector row.
+    """
+    nints, ngroups, nrows, width = left.shape
+    ncols = column_offsets.shape[-1]
+    nchan = len(kernels_left)
+    out = np.zeros((nints, ngroups, nchan, nrows))
+    for i in range(nints):
+        for g in range(ngroups):
+            sides = []
+            for strip, first in ((left, 0), (right, ncols - width)):
+                values = (strip[i, g] - column_offsets[i, g, first: first + width]).astype(float)
+                centre = np.median(values)
+                spread = 1.48 * np.median(np.abs(values - centre))
+                good = 1 * (np.abs(values - centre) <= sigreject * spread)
+                sides.append((np.sum(values * good, axis=1) / 4, np.sum(good, axis=1)))
+            (mean_l, n_l), (mean_r, n_r) = sides
+            for c in range(nchan):
+                k_l, k_r = kernels_left[c], kernels_right[c]
+                norm_l = np.convolve(np.ones(n_l.shape), k_l, mode="same")
+                norm_l /= np.convolve(n_l / 4, k_l, mode="same")
+                norm_r = np.convolve(np.ones(n_r.shape), k_r, mode="same")
+                norm_r /= np.convolve(n_r / 4, k_r, mode="same")
+                template = np.convolve(mean_l, k_l, mode="same") * norm_l
+                template += np.convolve(mean_r, k_r, mode="same") * norm_r
+                out[i, g, c] = template
+    return out
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)

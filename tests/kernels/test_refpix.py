@@ -261,3 +261,80 @@ def test_running_median_kept_sorted_equals_sorting_each_window(length):
     nan_strip[7, 2] = np.nan  # falls back to sorting
     np.testing.assert_array_equal(_running_median(nan_strip, dq * 0, offsets, 0, length),
                                   _running_median_by_sorting(nan_strip, dq * 0, offsets, 0, length))
+
+
+def _sirs_coefficients(rng, nfreq=1025):
+    """Smooth (4, nfreq) gamma and zeta: low-pass transfer functions, different per channel."""
+    f = np.arange(nfreq)
+    gamma = np.stack([(0.6 + 0.1 * c) * np.exp(-f / (80 + 20 * c)) for c in range(4)]) + rng.normal(0, 1e-3, (4, nfreq))
+    zeta = np.stack([(0.4 - 0.05 * c) * np.exp(-f / (120 - 10 * c)) for c in range(4)]) + rng.normal(0, 1e-3, (4, nfreq))
+    return gamma, zeta
+
+
+def _sirs_correct(data_dms, dq_dms, fast, slow, kernels):
+    """Our SIRS path on a DMS frame: strips -> column offsets + per-channel row offsets -> fused apply."""
+    from jwstlazy.kernels.corrections import Corrections, apply_corrections
+    from jwstlazy.kernels.refpix import sirs_row_offsets
+
+    d = orientation.dms_to_detector(data_dms, fast, slow)
+    q = orientation.dms_to_detector(dq_dms, fast, slow)
+    b, t, l, r = split_reference_strips(d)
+    bq, tq, lq, rq = split_reference_strips(q)
+    cols, _ = full_frame_offsets(b, t, l, r, bq, tq, lq, rq, use_side_ref_pixels=False)
+    rows = sirs_row_offsets(l, r, cols, *kernels)  # (nints, ngroups, nchan, rows)
+    rows = orientation.detector_row_vector_to_dms(rows, fast, slow)
+    amplifiers = orientation.detector_column_vector_to_dms(np.arange(N) // 512, fast, slow)
+    corrections = Corrections(column_offsets=orientation.detector_column_vector_to_dms(cols, fast, slow),
+                              row_offsets=np.moveaxis(rows, 2, -1), amplifiers=amplifiers,
+                              columns_along_x=not orientation.is_transposed(fast))
+    return apply_corrections(data_dms, None, corrections)
+
+
+def test_sirs_kernels_are_normalised_low_pass_filters():
+    from jwstlazy.kernels.refpix import sirs_kernels
+
+    gamma, zeta = _sirs_coefficients(np.random.default_rng(1))
+    left, right = sirs_kernels(gamma, zeta, gaussmooth=1.0, halfwidth=30)
+    assert left.shape == right.shape == (4, 61)
+    # a kernel is the inverse FFT of its coefficients, cut around the centre: its sum is close to the
+    # zero-frequency gain (less what the cut and the smoothing's edges lose)
+    assert np.allclose(left.sum(axis=1), gamma[:, 0], rtol=0.15) and np.allclose(right.sum(axis=1), zeta[:, 0], rtol=0.15)
+    assert np.argmax(np.abs(left[0])) == 30  # centred
+
+
+def test_sirs_subtracts_the_convolved_side_signal_per_channel():
+    from jwstlazy.kernels.refpix import sirs_kernels
+
+    rng = np.random.default_rng(2)
+    data, dq = _nir_frame(rng)
+    kernels = sirs_kernels(*_sirs_coefficients(rng))
+    got = _sirs_correct(data, dq, 1, 2, kernels)
+    plain, cols, _ = _correct_detector(data, dq, use_side_ref_pixels=False)
+    removed = plain.astype(np.float64) - got  # the SIRS template, one value per row and channel
+    for c in range(4):
+        block = removed[0, 0, :, 512 * c + 10: 512 * c + 500]
+        assert np.allclose(block, block[:, :1], atol=0.02)  # constant along each row within a channel (float32)
+    assert not np.allclose(removed[0, 0, :, 100], removed[0, 0, :, 1600], atol=1e-3)  # channels differ
+
+
+@pytest.mark.crosscheck
+@pytest.mark.parametrize("detector,fast,slow", [("NRCA1", -1, 2), ("NIS", -2, -1)])
+def test_sirs_crosscheck_jwst(tmp_path, detector, fast, slow):
+    rp = pytest.importorskip("jwst.refpix.reference_pixels")
+    from stdatamodels.jwst import datamodels
+
+    from jwstlazy.kernels.refpix import sirs_kernels
+    from jwstlazy.references.sirs_kernel import read_sirs_kernel, write_sirs_kernel_reference
+
+    rng = np.random.default_rng(4)
+    coefficients = _sirs_coefficients(rng)
+    path = write_sirs_kernel_reference(tmp_path / "sirs.asdf", {detector: coefficients}, "NIRCAM")
+    det_data, det_dq = _nir_frame(rng, ngroups=2)
+    data = np.ascontiguousarray(orientation.detector_to_dms(det_data, fast, slow))
+    dq = np.ascontiguousarray(orientation.detector_to_dms(det_dq, fast, slow))
+    model = _ramp_model(data, dq, detector, fast, slow, "NIRCAM")
+    params = {"refpix_algorithm": "sirs", "sirs_kernel_model": datamodels.SIRSKernelModel(str(path)),
+              "sigreject": 4.0, "gaussmooth": 1.0, "halfwidth": 30}
+    rp.correct_model(model, True, True, 11, 1.0, True, params, 3.0)
+    got = _sirs_correct(data, dq, fast, slow, sirs_kernels(*read_sirs_kernel(path, detector)))
+    np.testing.assert_allclose(got, model.data, atol=2e-3)
