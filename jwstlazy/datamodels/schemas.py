@@ -143,6 +143,13 @@ register(_image_products("rateints", "integration", "CubeModel", "DN/s", calibra
 register(_image_products("cal", "", "ImageModel", "MJy/sr", calibrated=True))
 register(_image_products("calints", "integration", "CubeModel", "MJy/sr", calibrated=True))
 
+# clean_flicker_noise's side products (save_mask, save_background, save_noise), as upstream's models of them
+register(ProductSchema("mask", "ImageModel", {"SCI": _spec("y x", np.float32)}, _EXPOSURE_KEYWORDS, tables=(),
+                       description="clean_flicker_noise scene mask (1 = background used for the fit)"))
+for _name, _what in (("flicker_bkg", "background"), ("flicker_noise", "fitted noise")):
+    register(ProductSchema(_name, "RampModel", {"SCI": _spec("integration group y x", np.float32, bunit="DN")},
+                           _READOUT_KEYWORDS, tables=(), description=f"clean_flicker_noise {_what} per group"))
+
 #: Official DATAMODL value -> product name, used when the file name has no known suffix.
 _PRODUCT_OF_DATAMODEL = {"Level1bModel": "uncal", "RampModel": "ramp", "ImageModel": "rate", "CubeModel": "rateints"}
 
@@ -150,9 +157,17 @@ _SUFFIX = re.compile(r"_([A-Za-z0-9]+)\.(fits|fits\.gz|fit|zarr)/?$")
 
 
 def product_from_filename(path: str | os.PathLike) -> str | None:
-    """The product suffix of a file name (``'rate'`` for ``jw..._rate.fits``), or None."""
+    """The product suffix of a file name (``'rate'`` for ``jw..._rate.fits``; a known suffix with an underscore,
+    ``'flicker_noise'``, whole), or None."""
     match = _SUFFIX.search(os.fspath(path).rstrip("/"))
-    return match.group(1).lower() if match else None
+    if not match:
+        return None
+    before = os.fspath(path).rstrip("/")[: match.start()].lower()
+    for name in SCHEMAS:
+        head, _, tail = name.rpartition("_")
+        if head and tail == match.group(1).lower() and before.endswith("_" + head):
+            return name
+    return match.group(1).lower()
 
 
 def detect_product(path: str | os.PathLike, keywords: dict) -> str:

@@ -17,6 +17,7 @@ from jwstlazy.steps.base import Step
 from jwstlazy.steps.detector1.corrections import without_chain
 from jwstlazy.steps.detector1.refpix import BORDER_PIXELS as BORDER
 from jwstlazy.steps.detector1.refpix import REFERENCE_BORDERS_ATTR, reads_reference_strips
+from jwstlazy.steps.side_products import without_side_products
 
 NEAR_INFRARED_ORDER: tuple[type[Step], ...] = (
     d1.GroupScaleStep, d1.DQInitStep, d1.SaturationStep, d1.IPCStep, d1.SuperBiasStep, d1.RefPixStep,
@@ -47,7 +48,7 @@ class Detector1Pipeline(Pipeline):
         super().__init__(steps, references)
         self.save_calibrated_ramp = bool(save_calibrated_ramp)
         if self.save_calibrated_ramp:
-            self.output_suffixes = (*type(self).output_suffixes, "ramp")
+            self.output_suffixes = (*self.output_suffixes, "ramp")
 
     def settings_description(self) -> str:
         return super().settings_description() + (" save_calibrated_ramp" if self.save_calibrated_ramp else "")
@@ -66,7 +67,7 @@ class Detector1Pipeline(Pipeline):
             products = super().build(data, start, stop)
         if isinstance(products, dict):
             products = {name: without_chain(_without_borders(ds)) for name, ds in products.items()}
-            return products if ramp is None else {**products, "ramp": without_chain(_without_borders(ramp))}
+            return products if ramp is None else {**products, "ramp": without_side_products(without_chain(_without_borders(ramp)))}
         return without_chain(_without_borders(products))
 
     def _names_before_ramp_fit(self, data) -> list[str]:

@@ -54,6 +54,7 @@ from jwstlazy.graphs.program import Exposure, exposures_from_inputs
 from jwstlazy.graphs.progress import ExposureTally, describe, exposure_progress, progress_bar
 from jwstlazy.graphs.schedulers import Execution, parse_memory_limit, parse_scheduler, scheduler_context
 from jwstlazy.references.derived import CACHE_CONFIG, cache_directory, cached_derivations
+from jwstlazy.steps.side_products import collect_side_products
 
 if TYPE_CHECKING:
     from jwstlazy.graphs.pipeline import Pipeline
@@ -172,8 +173,8 @@ def build_program(
             products = pipeline.build(
                 open_exposure(exposure.path, overrides, memory_limit, threads_per_worker, cluster=submit is not None),
                 start=start)
-            if not isinstance(products, dict):
-                products = {pipeline.output_suffixes[0]: products}
+            products = collect_side_products(products if isinstance(products, dict)
+                                             else {pipeline.output_suffixes[0]: products})  # fmt: skip
             targets = {suffix: product_path(exposure.path, suffix, output_dir) for suffix in products}
             writes = {targets[suffix]: write_task(ds, targets[suffix]) for suffix, ds in products.items()}
         except Exception as error:  # one bad exposure must not stop the program

@@ -16,6 +16,7 @@ import xarray as xr
 
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.steps.base import Products, Step, _as_finder
+from jwstlazy.steps.side_products import collect_side_products
 
 
 class Pipeline:
@@ -30,8 +31,9 @@ class Pipeline:
     """
 
     name: ClassVar[str] = "pipeline"
-    #: Product suffixes this pipeline writes, in order (e.g. ``("rate", "rateints")``).
-    output_suffixes: ClassVar[tuple[str, ...]] = ()
+    #: Product suffixes this pipeline writes, in order (e.g. ``("rate", "rateints")``); an instance adds the
+    #: side products its step parameters ask for.
+    output_suffixes: tuple[str, ...] = ()
 
     def __init__(self, steps: Mapping[str, Mapping[str, Any]] | None = None, references: Any = None) -> None:
         self.step_parameters: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (steps or {}).items()}
@@ -44,6 +46,9 @@ class Pipeline:
             raise JwstLazyInputError(
                 f"unknown step {unknown[0]!r}", where=f"{self.name} steps", expected="one of " + ", ".join(sorted(known))
             )
+        side = [suffix for cls in self.all_step_classes()
+                for suffix in cls(**self.step_parameters.get(cls.name, {})).side_product_suffixes()]  # fmt: skip
+        self.output_suffixes = (*type(self).output_suffixes, *dict.fromkeys(side))
 
     # -- the step list ---------------------------------------------------------------------------
     @classmethod
@@ -87,7 +92,8 @@ class Pipeline:
         """Return the lazy products of the pipeline for one input (nothing is computed).
 
         ``start``/``stop`` name the first and last step to run, to rerun part of a pipeline on an
-        intermediate product.
+        intermediate product. Steps' side products (``save_mask``, ...) come as products of their own suffix
+        when the result is a dict of products (:mod:`jwstlazy.steps.side_products`).
         """
         if isinstance(data, (str, os.PathLike)):
             from jwstlazy.datamodels import open as open_product
@@ -105,7 +111,7 @@ class Pipeline:
         for index in range(lo, hi):
             data = self.before_step(steps[index], data, source, steps[lo:index])
             data = steps[index].run(data, self.references)
-        return data
+        return collect_side_products(data) if isinstance(data, dict) else data
 
     def before_step(self, step: Step, data: Products, source: Products, earlier: Sequence[Step]) -> Products:
         """Hook: what ``step`` gets, given the build's ``source`` and the ``earlier`` steps run on it (default:

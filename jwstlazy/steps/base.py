@@ -126,6 +126,11 @@ class Step:
         unless an option or the kind of input needs more or fewer (a step overrides this then)."""
         return self.reference_types
 
+    def side_product_suffixes(self) -> tuple[str, ...]:
+        """Suffixes of the side products this step's parameters ask for (``_mask.fits``, ...; see
+        :mod:`jwstlazy.steps.side_products`); none by default."""
+        return ()
+
     def require_supported(self, supported: Mapping[str, Any]) -> None:
         """Raise :class:`JwstLazyInputError` naming the first parameter whose value is not the only one
         implemented (``supported``: parameter name -> that value), for upstream options not built yet."""

@@ -60,3 +60,24 @@ def test_a_saved_ramp_reruns_from_ramp_fit(simulated_program, tmp_path):
             assert ours[name].values.tobytes() == theirs[name].values.tobytes(), f"{suffix} {name}"
     with pytest.raises(JwstLazyInputError, match="no step 'ramp_fitting'"):
         jwstlazy.run("detector1", [ramp], tmp_path / "c", start="ramp_fitting", references=references)
+
+
+def test_step_side_products_are_written_beside_the_products(simulated_program, tmp_path):
+    """clean_flicker_noise's save_mask/save_background/save_noise: files of their own, with the ramp saved too."""
+    uncal, references = simulated_program["uncal"][2], simulated_program["references"]
+    options = {"clean_flicker_noise": {"skip": False, "save_mask": True, "save_background": True, "save_noise": True}}
+    pipeline = Detector1Pipeline(steps=options, references=references, save_calibrated_ramp=True)
+    assert pipeline.output_suffixes == ("rate", "rateints", "mask", "flicker_bkg", "flicker_noise", "ramp")
+    result = jwstlazy.run(pipeline, [uncal], tmp_path, scheduler="threads:2", progress=False)
+    assert sorted(p.name for p in result.written) == sorted(product_path(uncal, s, tmp_path).name
+                                                           for s in pipeline.output_suffixes)  # fmt: skip
+    mask = jwstlazy.open(product_path(uncal, "mask", tmp_path))  # each validated against its schema on open
+    noise = jwstlazy.open(product_path(uncal, "flicker_noise", tmp_path))
+    background = jwstlazy.open(product_path(uncal, "flicker_bkg", tmp_path))
+    ramp = jwstlazy.open(product_path(uncal, "ramp", tmp_path))
+    assert set(np.unique(mask["SCI"].values)) <= {0.0, 1.0} and mask["SCI"].values.mean() > 0.5
+    assert noise["SCI"].shape == background["SCI"].shape == ramp["SCI"].shape
+    assert np.any(noise["SCI"].values != 0) and (background["SCI"].values[:, 0] == 0).all()
+    assert "side_products" not in ramp.attrs and noise.attrs["S_JUMP"] == "COMPLETE"
+    again = jwstlazy.run(pipeline, [uncal], tmp_path, scheduler="sync", progress=False)
+    assert not again.written  # a rerun finds every product and side product

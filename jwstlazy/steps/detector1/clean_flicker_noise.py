@@ -31,11 +31,15 @@ from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
 from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask, science_pixels
+from jwstlazy.steps.side_products import with_side_products
 
 log = logging.getLogger(__name__)
 
 #: Upstream options this implementation does not have, with the value that is supported.
-_UNSUPPORTED = {"autoparam": False, "save_mask": False, "save_background": False, "save_noise": False}
+_UNSUPPORTED = {"autoparam": False}
+
+#: Side products (suffix of ``<exposure>_<suffix>.fits``) by the parameter asking for them, as upstream.
+SIDE_PRODUCTS = {"save_mask": "mask", "save_background": "flicker_bkg", "save_noise": "flicker_noise"}
 
 #: Exposure types ``fit_method='fft'`` (NSClean) applies to, as upstream; the step is skipped for others.
 FFT_EXP_TYPES = ("NRS_MSASPEC", "NRS_IFU", "NRS_FIXEDSLIT", "NRS_BRIGHTOBJ")
@@ -71,6 +75,12 @@ class CleanFlickerNoiseStep(Step):
         save_mask: bool = False
         save_background: bool = False
         save_noise: bool = False
+
+    def side_product_suffixes(self) -> tuple[str, ...]:
+        """``mask``, ``flicker_bkg``, ``flicker_noise`` as ``save_mask``, ``save_background``, ``save_noise`` ask."""
+        if self.parameters.skip:
+            return ()
+        return tuple(suffix for option, suffix in SIDE_PRODUCTS.items() if getattr(self.parameters, option))
 
     def needed_reference_types(self, data: xr.Dataset) -> tuple[str, ...]:
         """The ramp_fit references for the draft rate (a ramp without ``user_mask``), and the FLAT with
@@ -155,9 +165,44 @@ class CleanFlickerNoiseStep(Step):
             pass_origin=True,
             name="clean_flicker_noise",
         )
+        side = self._side_products(ramp, masks, sci, corrected, background if model else background[..., None, None],
+                                   cleaned, rates)  # fmt: skip
         if rates:  # group 1 of each 2-group ramp (0 + cleaned image: the same bits)
             corrected = corrected[:, 1].reshape(ramp["SCI"].shape)
-        return with_arrays(ramp, SCI=corrected)
+        out = with_arrays(ramp, SCI=corrected)
+        return with_side_products(out, side) if side else out
+
+    def _side_products(self, ramp: xr.Dataset, masks: list[da.Array], sci: da.Array, corrected: da.Array,
+                       background: da.Array, cleaned: da.Array, rates: bool) -> dict[str, xr.Dataset]:  # fmt: skip
+        """The side products asked for, lazy: the scene mask (``mask``, float32 1 = background, as upstream's
+        ImageModel), and per group the background removed before the fit (``flicker_bkg``: 0 in group 0 and
+        in differences left uncleaned) and the noise removed (``flicker_noise``: output - input), both
+        (nints, ngroups, ny, nx) float32 as upstream's RampModels. ``background``: (nints, ndiff, 1 or ny, 1 or nx)."""
+        wanted = self.side_product_suffixes()
+        if not wanted:
+            return {}
+        where = f"steps.{self.name}"
+        if "mask" in wanted and len(masks) > 1:
+            raise JwstLazyInputError("save_mask with single_mask=False (one mask per integration) is not implemented",
+                                     path=ramp.attrs.get("filename"), where=f"{where}.save_mask",
+                                     expected="single_mask=True")  # fmt: skip
+        if rates and set(wanted) - {"mask"}:
+            raise JwstLazyInputError("save_background and save_noise for a rate or rateints input are not implemented",
+                                     path=ramp.attrs.get("filename"), where=where, expected="a ramp input")  # fmt: skip
+        side = {}
+        if "mask" in wanted:
+            side["mask"] = _side_product(ramp, "mask", ("y", "x"), masks[0].astype(np.float32))
+        dims = ramp["SCI"].dims
+        if "flicker_bkg" in wanted:
+            nints, ngroups, ny, nx = sci.shape
+            per_difference = da.where(cleaned[..., None, None], da.broadcast_to(background, (nints, ngroups - 1, ny, nx)),
+                                      np.float32(0)).astype(np.float32)  # fmt: skip
+            first = da.zeros((nints, 1, ny, nx), dtype=np.float32)
+            levels = da.concatenate([first, per_difference], axis=1).rechunk(sci.chunks)
+            side["flicker_bkg"] = _side_product(ramp, "flicker_bkg", dims, levels)
+        if "flicker_noise" in wanted:
+            side["flicker_noise"] = _side_product(ramp, "flicker_noise", dims, corrected - sci)
+        return side
 
     def _check_supported(self) -> None:
         p = self.parameters
@@ -205,6 +250,13 @@ class CleanFlickerNoiseStep(Step):
                     for i in range(images.shape[0])]
         return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram, flat,
                                       non_science, references.get("flat"))
+
+
+def _side_product(ramp: xr.Dataset, product: str, dims: tuple[str, ...], sci: da.Array) -> xr.Dataset:
+    """A side product holding ``sci`` with the exposure's header keywords (``product`` names its kind)."""
+    attrs = {key: value for key, value in ramp.attrs.items() if key.isupper()}
+    return xr.Dataset({"SCI": (dims, sci, {"BUNIT": "DN"} if product != "mask" else {})},
+                      attrs={**attrs, "product": product})
 
 
 def _exp_type(ds: xr.Dataset) -> str:

@@ -255,3 +255,27 @@ def test_off_by_default_unsupported_modes_and_options(references):
     assert fft_on_nircam.attrs["S_CLNFNS"] == "SKIPPED"  # upstream: NSClean for NIRSpec only
     with pytest.raises(JwstLazyInputError, match="fit_method"):
         CleanFlickerNoiseStep(skip=False, fit_method="wavelet").run(build_ramp(sci, gdq, **NIRCAM), references)
+
+
+def test_side_products_mask_background_and_noise(references):
+    from jwstlazy.steps.side_products import SIDE_PRODUCTS_ATTR
+
+    sci, gdq = _striped_ramp(2, seed=8)
+    ramp = build_ramp(sci, gdq, **NIRCAM)
+    step = CleanFlickerNoiseStep(skip=False, save_mask=True, save_background=True, save_noise=True)
+    assert step.side_product_suffixes() == ("mask", "flicker_bkg", "flicker_noise")
+    out = step.run(ramp, references)
+    side = out.attrs[SIDE_PRODUCTS_ATTR]
+    expected, mask = _whole_array_result(ramp, sci, gdq, references, 2)
+    np.testing.assert_array_equal(side["mask"]["SCI"].values, mask.astype(np.float32))
+    np.testing.assert_array_equal(side["flicker_noise"]["SCI"].values, expected - sci)
+    background = side["flicker_bkg"]["SCI"].values
+    assert background.shape == sci.shape and (background[:, 0] == 0).all()
+    draft = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]["SCI"].values
+    _, levels, cleaned = flicker_fit(sci[1], gdq[1], flicker_scene_mask(draft))
+    assert cleaned.all()
+    np.testing.assert_array_equal(background[1, 1:], np.broadcast_to(levels[:, None, None], background[1, 1:].shape))
+    assert {side[k].attrs["product"] for k in side} == {"mask", "flicker_bkg", "flicker_noise"}
+    assert side["mask"].attrs["DETECTOR"] == "NRCA1"
+    with pytest.raises(JwstLazyInputError, match="single_mask"):
+        CleanFlickerNoiseStep(skip=False, save_mask=True, single_mask=False).run(ramp, references)
