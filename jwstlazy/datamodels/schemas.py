@@ -143,12 +143,17 @@ register(_image_products("rateints", "integration", "CubeModel", "DN/s", calibra
 register(_image_products("cal", "", "ImageModel", "MJy/sr", calibrated=True))
 register(_image_products("calints", "integration", "CubeModel", "MJy/sr", calibrated=True))
 
-# clean_flicker_noise's side products (save_mask, save_background, save_noise), as upstream's models of them
-register(ProductSchema("mask", "ImageModel", {"SCI": _spec("y x", np.float32)}, _EXPOSURE_KEYWORDS, tables=(),
-                       description="clean_flicker_noise scene mask (1 = background used for the fit)"))
-for _name, _what in (("flicker_bkg", "background"), ("flicker_noise", "fitted noise")):
+# steps' side products (clean_flicker_noise's save_mask/save_background/save_noise, picture_frame's
+# save_mask/save_correction), as upstream's models of them: a mask image, or per-group images
+for _name, _what in (("mask", "clean_flicker_noise scene mask (1 = background used for the fit)"),
+                     ("pctfrm_mask", "picture_frame background mask (1 = background)")):
+    register(ProductSchema(_name, "ImageModel", {"SCI": _spec("y x", np.float32)}, _EXPOSURE_KEYWORDS, tables=(),
+                           description=_what))
+for _name, _what in (("flicker_bkg", "clean_flicker_noise background per group"),
+                     ("flicker_noise", "clean_flicker_noise fitted noise per group"),
+                     ("pctfrm_correction", "picture_frame correction per group (output - input)")):
     register(ProductSchema(_name, "RampModel", {"SCI": _spec("integration group y x", np.float32, bunit="DN")},
-                           _READOUT_KEYWORDS, tables=(), description=f"clean_flicker_noise {_what} per group"))
+                           _READOUT_KEYWORDS, tables=(), description=_what))
 
 #: Official DATAMODL value -> product name, used when the file name has no known suffix.
 _PRODUCT_OF_DATAMODEL = {"Level1bModel": "uncal", "RampModel": "ramp", "ImageModel": "rate", "CubeModel": "rateints"}

@@ -14,10 +14,17 @@ from collections.abc import Mapping
 
 import xarray as xr
 
-__all__ = ["SIDE_PRODUCTS_ATTR", "with_side_products", "without_side_products", "collect_side_products"]
+__all__ = ["SIDE_PRODUCTS_ATTR", "side_product", "with_side_products", "without_side_products", "collect_side_products"]
 
 #: Attr holding a product's side products, suffix -> lazy Dataset (lower case: never a header keyword).
 SIDE_PRODUCTS_ATTR = "side_products"
+
+
+def side_product(exposure: xr.Dataset, product: str, dims: tuple[str, ...], sci, bunit: str | None = "DN") -> xr.Dataset:
+    """A side product: ``sci`` (lazy) as its SCI with ``dims``, the exposure's header keywords, and ``product``
+    (its schema's name, the file suffix) to write it as; ``bunit`` None for unitless data (masks)."""
+    attrs = {key: value for key, value in exposure.attrs.items() if key.isupper()}
+    return xr.Dataset({"SCI": (dims, sci, {"BUNIT": bunit} if bunit else {})}, attrs={**attrs, "product": product})
 
 
 def with_side_products(ds: xr.Dataset, products: Mapping[str, xr.Dataset]) -> xr.Dataset:

@@ -31,7 +31,7 @@ from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
 from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask, science_pixels
-from jwstlazy.steps.side_products import with_side_products
+from jwstlazy.steps.side_products import side_product, with_side_products
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class CleanFlickerNoiseStep(Step):
                                      path=ramp.attrs.get("filename"), where=where, expected="a ramp input")  # fmt: skip
         side = {}
         if "mask" in wanted:
-            side["mask"] = _side_product(ramp, "mask", ("y", "x"), masks[0].astype(np.float32))
+            side["mask"] = side_product(ramp, "mask", ("y", "x"), masks[0].astype(np.float32), bunit=None)
         dims = ramp["SCI"].dims
         if "flicker_bkg" in wanted:
             nints, ngroups, ny, nx = sci.shape
@@ -199,9 +199,9 @@ class CleanFlickerNoiseStep(Step):
                                       np.float32(0)).astype(np.float32)  # fmt: skip
             first = da.zeros((nints, 1, ny, nx), dtype=np.float32)
             levels = da.concatenate([first, per_difference], axis=1).rechunk(sci.chunks)
-            side["flicker_bkg"] = _side_product(ramp, "flicker_bkg", dims, levels)
+            side["flicker_bkg"] = side_product(ramp, "flicker_bkg", dims, levels)
         if "flicker_noise" in wanted:
-            side["flicker_noise"] = _side_product(ramp, "flicker_noise", dims, corrected - sci)
+            side["flicker_noise"] = side_product(ramp, "flicker_noise", dims, corrected - sci)
         return side
 
     def _check_supported(self) -> None:
@@ -250,13 +250,6 @@ class CleanFlickerNoiseStep(Step):
                     for i in range(images.shape[0])]
         return draft_rate_scene_masks(ramp, references, p.n_sigma, p.single_mask, p.fit_histogram, flat,
                                       non_science, references.get("flat"))
-
-
-def _side_product(ramp: xr.Dataset, product: str, dims: tuple[str, ...], sci: da.Array) -> xr.Dataset:
-    """A side product holding ``sci`` with the exposure's header keywords (``product`` names its kind)."""
-    attrs = {key: value for key, value in ramp.attrs.items() if key.isupper()}
-    return xr.Dataset({"SCI": (dims, sci, {"BUNIT": "DN"} if product != "mask" else {})},
-                      attrs={**attrs, "product": product})
 
 
 def _exp_type(ds: xr.Dataset) -> str:

@@ -35,11 +35,12 @@ from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
 from jwstlazy.steps.detector1.ramp_model import as_ramp, pixel_array, reference_array, with_arrays
 from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask
+from jwstlazy.steps.side_products import side_product, with_side_products
 
 log = logging.getLogger(__name__)
 
 #: Upstream options this implementation does not have, with the value that is supported.
-_UNSUPPORTED = {"mask_science_regions": False, "save_mask": False, "save_correction": False}
+_UNSUPPORTED = {"mask_science_regions": False}
 
 
 class PictureFrameStep(Step):
@@ -64,6 +65,13 @@ class PictureFrameStep(Step):
         n_sigma: float = 2.0
         save_mask: bool = False
         save_correction: bool = False
+
+    def side_product_suffixes(self) -> tuple[str, ...]:
+        """``pctfrm_mask`` and ``pctfrm_correction`` as ``save_mask`` and ``save_correction`` ask (upstream's)."""
+        if self.parameters.skip:
+            return ()
+        return tuple(suffix for option, suffix in (("save_mask", "pctfrm_mask"), ("save_correction", "pctfrm_correction"))
+                     if getattr(self.parameters, option))  # fmt: skip
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
         self.require_supported(_UNSUPPORTED)
@@ -98,7 +106,17 @@ class PictureFrameStep(Step):
             [OutputSpec(np.float32, sci.shape[:-2])],
             name="picture_frame",
         )
-        return with_arrays(ds, SCI=corrected)
+        out = with_arrays(ds, SCI=corrected)
+        side = {}
+        if self.parameters.save_mask:  # the background mask, 1 = background (upstream's ImageModel)
+            side["pctfrm_mask"] = side_product(ds, "pctfrm_mask", ("y", "x"), mask.astype(np.float32), bunit=None)
+        if self.parameters.save_correction:  # what was subtracted, output - input (upstream's RampModel)
+            if not ramp:
+                raise JwstLazyInputError("save_correction for a rate or rateints input is not implemented",
+                                         path=ds.attrs.get("filename"), where=f"steps.{self.name}.save_correction",
+                                         expected="a ramp input")  # fmt: skip
+            side["pctfrm_correction"] = side_product(ds, "pctfrm_correction", ds["SCI"].dims, corrected - sci)
+        return with_side_products(out, side) if side else out
 
 
 def _regions_and_reference_levels(mask: np.ndarray, reference: np.ndarray, filename: str):

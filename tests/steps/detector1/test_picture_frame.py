@@ -158,3 +158,20 @@ def test_in_detector1_on_a_simulated_nirspec_full_frame(tmp_path):
     injected = 3 / float(uncal.attrs["TGROUP"])  # DN/s
     assert abs(contrast(off) - injected) < 0.2 * injected
     assert abs(contrast(on)) < 0.3 * injected
+
+
+def test_side_products_mask_and_correction(case, corrected):
+    from jwstlazy.steps.side_products import SIDE_PRODUCTS_ATTR
+
+    ramp, references, _ = case
+    step = PictureFrameStep(skip=False, mask_science_regions=False, save_mask=True, save_correction=True)
+    assert step.side_product_suffixes() == ("pctfrm_mask", "pctfrm_correction")
+    out = step.run(ramp, references)
+    side = out.attrs[SIDE_PRODUCTS_ATTR]
+    np.testing.assert_array_equal(out["SCI"].values, corrected["SCI"].values)
+    np.testing.assert_array_equal(side["pctfrm_correction"]["SCI"].values, corrected["SCI"].values - ramp["SCI"].values)
+    mask = side["pctfrm_mask"]["SCI"].values
+    assert set(np.unique(mask)) == {0.0, 1.0} and mask[902, 1000] == 0 and mask[100, 1000] == 1  # trace masked
+    rate = RampFitStep().run(ramp, references)["rate"]
+    with pytest.raises(JwstLazyInputError, match="save_correction"):
+        PictureFrameStep(skip=False, mask_science_regions=False, save_correction=True).run(rate, references)
