@@ -13,7 +13,7 @@ import xarray as xr
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.graphs.pipeline import Pipeline
 from jwstlazy.steps import detector1 as d1
-from jwstlazy.steps.base import Step
+from jwstlazy.steps.base import Step, without_attr
 from jwstlazy.steps.detector1.corrections import without_chain
 from jwstlazy.steps.detector1.refpix import BORDER_PIXELS as BORDER
 from jwstlazy.steps.detector1.refpix import REFERENCE_BORDERS_ATTR, reads_reference_strips
@@ -124,11 +124,7 @@ class Detector1Pipeline(Pipeline):
 
 def _without_borders(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` without the refpix side input (once refpix has run, or was skipped)."""
-    if not isinstance(ds, xr.Dataset) or REFERENCE_BORDERS_ATTR not in ds.attrs:
-        return ds
-    out = ds.copy(deep=False)
-    out.attrs = {key: value for key, value in ds.attrs.items() if key != REFERENCE_BORDERS_ATTR}
-    return out
+    return without_attr(ds, REFERENCE_BORDERS_ATTR)
 
 
 def _bordered(ds: xr.Dataset, ny: int, nx: int) -> xr.Dataset:

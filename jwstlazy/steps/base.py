@@ -213,6 +213,15 @@ def _with_attrs(ds: xr.Dataset, attrs: Mapping[str, Any]) -> xr.Dataset:
     return out
 
 
+def without_attr(ds: xr.Dataset, key: str) -> xr.Dataset:
+    """A shallow copy of ``ds`` without the attr ``key`` (``ds`` itself when it has none, or is no Dataset)."""
+    if not isinstance(ds, xr.Dataset) or key not in ds.attrs:
+        return ds
+    out = ds.copy(deep=False)
+    out.attrs = {name: value for name, value in ds.attrs.items() if name != key}
+    return out
+
+
 def _each(data: Products, function) -> Products:
     if isinstance(data, dict):
         return {key: function(value) for key, value in data.items()}

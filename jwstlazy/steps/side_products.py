@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import xarray as xr
 
+from jwstlazy.steps.base import without_attr
+
 __all__ = ["SIDE_PRODUCTS_ATTR", "side_product", "with_side_products", "without_side_products", "collect_side_products"]
 
 #: Attr holding a product's side products, suffix -> lazy Dataset (lower case: never a header keyword).
@@ -36,11 +38,7 @@ def with_side_products(ds: xr.Dataset, products: Mapping[str, xr.Dataset]) -> xr
 
 def without_side_products(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` without its side products (``ds`` itself when it has none)."""
-    if not isinstance(ds, xr.Dataset) or SIDE_PRODUCTS_ATTR not in ds.attrs:
-        return ds
-    out = ds.copy(deep=False)
-    out.attrs = {key: value for key, value in ds.attrs.items() if key != SIDE_PRODUCTS_ATTR}
-    return out
+    return without_attr(ds, SIDE_PRODUCTS_ATTR)
 
 
 def collect_side_products(products: Mapping[str, xr.Dataset]) -> dict[str, xr.Dataset]:
