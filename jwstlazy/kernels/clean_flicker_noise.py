@@ -357,6 +357,7 @@ def flicker_fit(
     fit_method: str = "median",
     detector: str = "",
     fft_cutoffs: tuple[float, ...] = SUBARRAY_CUTOFFS,
+    decision: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit the flicker noise of ONE integration (whole frames).
 
@@ -372,6 +373,10 @@ def flicker_fit(
         divided by it; None: not.
     fit_method : 'median' (line medians) or 'fft' (NSClean noise images; ``detector`` 'NRS1' or 'NRS2' and,
         for subarrays, ``fft_cutoffs`` in Hz; ``axis_to_correct`` and ``fit_by_channel`` unused).
+    decision : autoparam's choice, (2,) bool: [background 'model' (else 'median'), fit by channel]; it replaces
+        ``background_method`` and fits by channel only where ``fit_by_channel`` allows it. The outputs then have
+        the shapes of the widest choice: background images, and stripes on every allowed channel (the same
+        stripes repeated when not fitted by channel).
 
     Returns
     -------
@@ -387,6 +392,15 @@ def flicker_fit(
     if fit_method not in ("median", "fft"):
         raise ValueError(f"fit_method {fit_method!r} is not supported (use 'median' or 'fft')")
     fft = (detector, tuple(fft_cutoffs)) if fit_method == "fft" else None
+    if decision is not None:
+        stripes, background, cleaned = flicker_fit(
+            data, groupdq, scene_mask, axis_to_correct, bool(fit_by_channel and decision[1]), n_sigma,
+            "model" if decision[0] else "median", background_box_size, flat)
+        ngroups, ny, nx = np.shape(data)
+        if not decision[0]:
+            background = np.ascontiguousarray(np.broadcast_to(background[:, None, None], (len(background), ny, nx)))
+        nchan, _ = channel_layout((ny, nx), int(axis_to_correct), fit_by_channel)
+        return np.ascontiguousarray(np.broadcast_to(stripes, (stripes.shape[0], nchan, stripes.shape[2]))), background, cleaned
     data = np.ascontiguousarray(data, dtype=np.float32)
     gdq = np.ascontiguousarray(groupdq, dtype=np.uint8)
     ngroups, ny, nx = data.shape

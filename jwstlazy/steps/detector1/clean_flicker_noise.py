@@ -26,9 +26,11 @@ import xarray as xr
 
 from jwstlazy.errors import JwstLazyInputError
 from jwstlazy.kernels.clean_flicker_noise import channel_layout, flat_for_fitting, flicker_apply, flicker_fit
+from jwstlazy.kernels.flicker_autoparam import AUTOPARAM_EXP_TYPES, auto_parameters
 from jwstlazy.kernels.nsclean import ALLSLITS_CUTOFFS, SUBARRAY_CUTOFFS
 from jwstlazy.steps.base import Step, StepParameters, StepSkipped
 from jwstlazy.steps.chunked import OutputSpec, delayed_arrays, map_pixel_blocks, spread_over_pixels
+from jwstlazy.steps.detector1.ramp_fit import RampFitStep
 from jwstlazy.steps.detector1.ramp_model import as_ramp, integer_keyword, pixel_array, reference_array, with_arrays
 from jwstlazy.steps.detector1.scene_mask import draft_rate_scene_masks, rate_scene_mask, science_pixels
 from jwstlazy.steps.side_products import side_product, with_side_products
@@ -36,7 +38,7 @@ from jwstlazy.steps.side_products import side_product, with_side_products
 log = logging.getLogger(__name__)
 
 #: Upstream options this implementation does not have, with the value that is supported.
-_UNSUPPORTED = {"autoparam": False}
+_UNSUPPORTED: dict[str, object] = {}
 
 #: Side products (suffix of ``<exposure>_<suffix>.fits``) by the parameter asking for them, as upstream.
 SIDE_PRODUCTS = {"save_mask": "mask", "save_background": "flicker_bkg", "save_noise": "flicker_noise"}
@@ -86,9 +88,14 @@ class CleanFlickerNoiseStep(Step):
         """The ramp_fit references for the draft rate (a ramp without ``user_mask``), and the FLAT with
         ``apply_flat_field``."""
         p = self.parameters
-        draft_rate = data["SCI"].ndim == 4 and p.user_mask is None
-        flat = p.apply_flat_field or (self._masks_non_science(data) and p.user_mask is None)
+        draft_rate = data["SCI"].ndim == 4 and (p.user_mask is None or self._autoparam(data))
+        flat = p.apply_flat_field or (self._masks_non_science(data) and p.user_mask is None) or self._autoparam(data)
         return (self.reference_types if draft_rate else ()) + (("flat",) if flat else ())
+
+    def _autoparam(self, data: xr.Dataset) -> bool:
+        """Whether ``autoparam`` chooses the parameters (NRC_IMAGE and NIS_IMAGE, as upstream; others keep theirs,
+        with a warning in :meth:`process`)."""
+        return self.parameters.autoparam and _exp_type(data) in AUTOPARAM_EXP_TYPES
 
     def _masks_non_science(self, data: xr.Dataset) -> bool:
         """Whether ``mask_science_regions`` leaves out non-science regions (MIRI imaging; upstream does nothing
@@ -120,10 +127,18 @@ class CleanFlickerNoiseStep(Step):
             sci, groupdq = pixel_array(ramp, "SCI"), pixel_array(ramp, "GROUPDQ")
         nints, ngroups, ny, nx = sci.shape
         axis = 1 if miri else abs(integer_keyword(ramp, "SLOWAXIS"))
-        by_channel = p.fit_by_channel and not miri and str(ramp.attrs.get("SUBARRAY", "")).upper() == "FULL"
+        channels_allowed = not miri and str(ramp.attrs.get("SUBARRAY", "")).upper() == "FULL"
+        by_channel = p.fit_by_channel and channels_allowed
         background_method = None if str(p.background_method).lower() == "none" else p.background_method
-        flat = self._flat(references, sci)
+        auto = self._autoparam(ramp)
+        if p.autoparam and not auto:
+            log.warning("%s: autoparam is not available for EXP_TYPE %s; the parameters given are used", self.name,
+                        exp_type)
+        flat = self._flat(references, sci, apply=references.get("flat") is not None if auto else p.apply_flat_field)
         masks = self._scene_masks(ramp, references, flat, images if rates else None)
+        decision = self._auto_decision(ramp, references, flat, images if rates else None, axis) if auto else None
+        if auto:  # the widest shapes: any of autoparam's choices fits them
+            background_method, by_channel = "model", channels_allowed
         nchan, channel = channel_layout((ny, nx), axis, by_channel and not fft)
         ndiff, nlines = max(ngroups - 1, 0), (ny if axis == 2 else nx)
         model = background_method == "model"  # a background image per difference, not one value
@@ -138,7 +153,7 @@ class CleanFlickerNoiseStep(Step):
                 sci[i], groupdq[i], masks[min(i, len(masks) - 1)],
                 axis_to_correct=axis, fit_by_channel=by_channel, n_sigma=p.n_sigma,
                 background_method=background_method, background_box_size=p.background_box_size, flat=flat,
-                **fft_options,
+                **fft_options, **({"decision": decision} if auto else {}),
             )
             for i in range(nints)
         ]
@@ -215,11 +230,21 @@ class CleanFlickerNoiseStep(Step):
                                      where=f"steps.{self.name}.background_method",
                                      expected="'median', 'model' or None")
 
-    def _flat(self, references, sci: da.Array) -> da.Array | None:
-        """With ``apply_flat_field``, the FLAT's SCI made fit for dividing (:func:`flat_for_fitting`, one task
-        on the whole frame), (ny, nx) float32; None without it, or when the FLAT override is "N/A" (upstream
-        then goes on without a flat, with a warning)."""
-        if not self.parameters.apply_flat_field:
+    def _auto_decision(self, ramp: xr.Dataset, references, flat: da.Array | None, images: da.Array | None,
+                       axis: int) -> da.Array:  # fmt: skip
+        """autoparam's choice, lazy (2,) bool [background 'model', fit by channel], from the draft rate (a ramp;
+        upstream makes it with ramp_fit's defaults), or the rate image (the mean of a rateints' images)."""
+        if images is None:
+            rate = RampFitStep().process(ramp, references)["rate"]["SCI"].data
+        else:
+            rate = images[0] if images.shape[0] == 1 and ramp["SCI"].ndim == 2 else da.nanmean(images, axis=0)
+        return delayed_arrays(_auto_choice, [((2,), np.bool_)], rate, flat, exp_type=_exp_type(ramp), axis=axis)[0]
+
+    def _flat(self, references, sci: da.Array, apply: bool) -> da.Array | None:
+        """When ``apply`` (``apply_flat_field``, or autoparam with a FLAT), the FLAT's SCI made fit for dividing
+        (:func:`flat_for_fitting`, one task on the whole frame), (ny, nx) float32; None without it, or when the
+        FLAT override is "N/A" (upstream then goes on without a flat, with a warning)."""
+        if not apply:
             return None
         reference = references.get("flat")
         if reference is None:
@@ -254,6 +279,13 @@ class CleanFlickerNoiseStep(Step):
 
 def _exp_type(ds: xr.Dataset) -> str:
     return str(ds.attrs.get("EXP_TYPE", "")).upper()
+
+
+def _auto_choice(rate: np.ndarray, flat: np.ndarray | None, exp_type: str, axis: int) -> tuple[np.ndarray]:
+    """Task: autoparam's parameters for the draft rate, as (2,) bool [background 'model', fit by channel]."""
+    chosen = auto_parameters(rate, exp_type, axis, flat)
+    log.info("clean_flicker_noise autoparam for %s: %s", exp_type, chosen)
+    return (np.array([chosen["background_method"] == "model", chosen["fit_by_channel"]]),)
 
 
 def _flat_for_fitting(flat: np.ndarray) -> tuple[np.ndarray]:

@@ -279,3 +279,23 @@ def test_side_products_mask_background_and_noise(references):
     assert side["mask"].attrs["DETECTOR"] == "NRCA1"
     with pytest.raises(JwstLazyInputError, match="single_mask"):
         CleanFlickerNoiseStep(skip=False, save_mask=True, single_mask=False).run(ramp, references)
+
+
+@pytest.mark.parametrize("gradient", [0.0, 3.0])
+def test_autoparam_equals_the_step_with_the_chosen_parameters(references, gradient, caplog):
+    from jwstlazy.kernels.flicker_autoparam import auto_parameters
+
+    sci, gdq = _striped_ramp(2, seed=9)
+    sci += (gradient * np.arange(SHAPE[-1]) / SHAPE[-1] * 10 * np.arange(1, SHAPE[1] + 1)[:, None, None]).astype(np.float32)
+    ramp = build_ramp(sci, gdq, **NIRCAM)
+    refs = {**references, "flat": "N/A"}
+    out = CleanFlickerNoiseStep(skip=False, autoparam=True).run(ramp, refs)
+    draft = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rate"]["SCI"].values
+    chosen = auto_parameters(draft, "NRC_IMAGE", 2)  # (which choices occur: tests/kernels/test_flicker_autoparam.py)
+    explicit = CleanFlickerNoiseStep(skip=False, **chosen).run(ramp, refs)
+    np.testing.assert_array_equal(out["SCI"].values, explicit["SCI"].values)
+    # other exposure types keep the parameters given, with a warning (upstream's behaviour)
+    miri = CleanFlickerNoiseStep(skip=False, autoparam=True).run(build_ramp(sci, gdq, **MIRI), references)
+    np.testing.assert_array_equal(miri["SCI"].values,
+                                  CleanFlickerNoiseStep(skip=False).run(build_ramp(sci, gdq, **MIRI), references)["SCI"].values)
+    assert "autoparam is not available" in caplog.text
