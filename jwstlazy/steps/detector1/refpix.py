@@ -66,6 +66,7 @@ class RefPixStep(Step):
 
     name = "refpix"
     keyword = "REFPIX"
+    reference_keywords = {"sirskernel": "SIRSKL"}  #: R_SIRSKL, upstream's keyword
 
     @dataclasses.dataclass
     class Parameters(StepParameters):

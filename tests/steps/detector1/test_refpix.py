@@ -49,7 +49,7 @@ def test_sirs_step_equals_the_kernels_and_falls_back_to_the_running_median(tmp_p
     path = write_sirs_kernel_reference(tmp_path / "jwst_nircam_sirskernel_0001.asdf",
                                        {"NRCA1": _sirs_coefficients(np.random.default_rng(6))}, "NIRCAM")
     out = RefPixStep(refpix_algorithm="sirs").run(ramp, {"sirskernel": str(path)})
-    assert out.attrs["S_REFPIX"] == "COMPLETE" and out.attrs["R_SIRSKE"] == path.name
+    assert out.attrs["S_REFPIX"] == "COMPLETE" and out.attrs["R_SIRSKL"] == path.name
     expected = _sirs_correct(sci, pixeldq, -1, 2, sirs_kernels(*read_sirs_kernel(path, "NRCA1")))
     np.testing.assert_array_equal(out["SCI"].values, expected)
     median = RefPixStep().run(ramp)["SCI"].values
