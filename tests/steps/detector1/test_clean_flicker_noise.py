@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from jwstlazy.datamodels.dqflags import DO_NOT_USE, NON_SCIENCE
 from jwstlazy.errors import JwstLazyInputError
@@ -299,3 +300,29 @@ def test_autoparam_equals_the_step_with_the_chosen_parameters(references, gradie
     np.testing.assert_array_equal(miri["SCI"].values,
                                   CleanFlickerNoiseStep(skip=False).run(build_ramp(sci, gdq, **MIRI), references)["SCI"].values)
     assert "autoparam is not available" in caplog.text
+
+
+@pytest.mark.crosscheck
+@pytest.mark.parametrize("detector", ["NRS1", "NRS2"])
+def test_fft_on_a_nirspec_rate_crosscheck_jwst(detector):
+    """NSClean on a rate product (a MAST _rate.fits, as users run it): within 1e-3 DN/s of jwst's do_correction."""
+    cfn = pytest.importorskip("jwst.clean_flicker_noise.clean_flicker_noise")
+    from stdatamodels.jwst import datamodels
+
+    rng = np.random.default_rng(13)
+    ny, nx = 64, 512
+    rate = (2.0 + rng.normal(0, 0.05, (ny, nx)) + np.cumsum(rng.normal(0, 0.01, (nx, ny)), axis=1).T).astype(np.float32)
+    rate[20:26] += 40.0  # a spectral trace
+    attrs = dict(NIRCAM, INSTRUME="NIRSPEC", DETECTOR=detector, EXP_TYPE="NRS_FIXEDSLIT", SUBARRAY="SUBS200A1",
+                 SLOWAXIS=1, FASTAXIS=2)  # fmt: skip
+    product = xr.Dataset({"SCI": (("y", "x"), rate), "DQ": (("y", "x"), np.zeros((ny, nx), np.uint32))},
+                         attrs={**attrs, "product": "rate"})
+    ours = CleanFlickerNoiseStep(skip=False, fit_method="fft").run(product.chunk({"y": 32}))
+    assert ours.attrs["S_CLNFNS"] == "COMPLETE"
+    model = datamodels.ImageModel(data=rate.copy(), dq=np.zeros((ny, nx), np.uint32))
+    model.meta.instrument.name, model.meta.instrument.detector = "NIRSPEC", detector
+    model.meta.exposure.type, model.meta.subarray.name, model.meta.subarray.slowaxis = "NRS_FIXEDSLIT", "SUBS200A1", 1
+    result = cfn.do_correction(model.copy(), fit_method="fft")
+    assert result[-1] == "COMPLETE"
+    np.testing.assert_allclose(ours["SCI"].values, result[0].data, rtol=0, atol=1e-3)
+    assert np.std(np.diff(ours["SCI"].values[:16], axis=0)) < np.std(np.diff(rate[:16], axis=0))
