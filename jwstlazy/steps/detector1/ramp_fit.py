@@ -34,9 +34,11 @@ class RampFitStep(Step):
         firstgroup: int | None = None
         lastgroup: int | None = None
         maximum_cores: str = "1"  # accepted for compatibility; parallelism comes from the dask scheduler
+        save_opt: bool = False  # upstream's optional _fitopt product: not implemented (an error when set)
 
     def process(self, ds: xr.Dataset, references) -> dict[str, xr.Dataset]:
         p = self.parameters
+        self.require_supported({"save_opt": False})  # its arrays' segment axis depends on the data
         if p.algorithm.upper() not in ("OLS", "OLS_C"):
             raise JwstLazyInputError(
                 f"ramp-fitting algorithm {p.algorithm!r} is not available", where="steps.ramp_fit.algorithm",
