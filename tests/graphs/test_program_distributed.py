@@ -147,3 +147,18 @@ def test_a_programs_shared_dark_cache_gives_what_each_exposure_alone_gives(simul
         jwstlazy.run("detector1", [uncal], tmp_path / "alone", scheduler="sync", **common)
     assert len(folders) == 1  # an exposure alone shares nothing
     _assert_identical_products(program.written, tmp_path / "alone")
+
+
+def test_image2_program_as_exposure_tasks_is_byte_identical_to_sync(simulated_program, tmp_path):
+    """Stage 2 (uncal -> rate -> cal -> i2d) plugs into the same machinery: one task per exposure on local:2."""
+    inputs, references = simulated_program["uncal"][:4], simulated_program["references"]
+    common = {"references": references, "progress": False, "memory_limit": "1GB"}
+    sync = jwstlazy.run("image2", inputs, tmp_path / "sync", scheduler="sync", **common)
+    cluster = jwstlazy.run("image2", inputs, tmp_path / "local", scheduler="local:2", granularity="exposures", **common)
+    assert sorted(p.name for p in sync.written) == sorted(p.name for p in cluster.written)
+    assert {p.name.rsplit("_", 1)[1] for p in sync.written} == {"rate.fits", "rateints.fits", "cal.fits", "i2d.fits"}
+    for path in sync.written:
+        ours, theirs = jwstlazy.open(tmp_path / "local" / path.name), jwstlazy.open(path)
+        assert set(ours.data_vars) == set(theirs.data_vars)
+        for name in theirs.data_vars:
+            assert ours[name].values.tobytes() == theirs[name].values.tobytes(), f"{path.name} {name}"
