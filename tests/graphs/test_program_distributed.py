@@ -21,12 +21,14 @@ def _assert_identical_products(written, other_folder):
             assert ours[name].values.tobytes() == theirs[name].values.tobytes(), f"{path.name} {name}"
 
 
-@pytest.mark.parametrize("granularity", ["blocks", "exposures"])
-def test_six_exposures_on_local_2_are_byte_identical_to_sync(toy_exposures, tmp_path, capsys, granularity):
+@pytest.mark.parametrize(("scheduler", "granularity"),
+                         [("local:2", "blocks"), ("local:2", "exposures"), ("local:1x2", "exposures")])
+def test_six_exposures_on_local_2_are_byte_identical_to_sync(toy_exposures, tmp_path, capsys, scheduler, granularity):
+    """(local:1x2: two exposure tasks at once in one worker process, each computing its graph in its thread.)"""
     common = {"memory_limit": "1GB", "chunks": "y=16"}
     sync = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "sync", scheduler="sync", progress=False, **common)
     capsys.readouterr()
-    cluster = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "local", scheduler="local:2",
+    cluster = jwstlazy.run(ToyPipeline(), toy_exposures, tmp_path / "local", scheduler=scheduler,
                            granularity=granularity, **common)  # fmt: skip
     assert len(sync.written) == len(cluster.written) == 12
     _assert_identical_products(sync.written, tmp_path / "local")
