@@ -122,11 +122,11 @@ def _image_layout(images: list[HduInfo], schema: ProductSchema | None, path: Pat
             raise JwstLazyInputError(f"unsupported BITPIX {hdu.header.get('BITPIX')!r}", path, hdu.name,
                                      "BITPIX one of 8, 16, 32, 64, -32, -64") from None  # fmt: skip
         spec = schema.variables.get(hdu.name) if schema else None
-        dims = _dims_of(hdu, spec.dims if spec else None)
+        dims = _dims_of(hdu, spec.dims_for(len(hdu.shape)) if spec else None)
         for axis, (dim, size) in enumerate(zip(dims, shape)):
             if sizes.setdefault(dim, size) == size:
                 continue
-            if spec is not None and dims == spec.dims:
+            if spec is not None and dims == spec.dims_for(len(dims)):
                 raise JwstLazyInputError(
                     f"shape {shape} disagrees with other extensions on dim {dim!r} (size {sizes[dim]})",
                     path, hdu.name, f"{dim} of size {sizes[dim]}")  # fmt: skip

@@ -193,7 +193,7 @@ def _primary_header(ds: xr.Dataset, schema: ProductSchema | None, path: Path) ->
     _cards(header, _header_attrs(ds, sci=False), path)
     header["FILENAME"] = path.name
     if schema is not None:
-        header["DATAMODL"] = schema.datamodel
+        header["DATAMODL"] = schema.datamodel_for(ds["SCI"].ndim if "SCI" in ds else None)
     return header
 
 

@@ -53,6 +53,11 @@ class VariableSpec:
     dtype: np.dtype
     required: bool = True
     bunit: str | None = None
+    other_dims: tuple[tuple[str, ...], ...] = ()  #: other accepted dims (e.g. a mask per integration)
+
+    def dims_for(self, ndim: int) -> tuple[str, ...] | None:
+        """The accepted dims with ``ndim`` axes, or None."""
+        return next((dims for dims in (self.dims, *self.other_dims) if len(dims) == ndim), None)
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,17 @@ class ProductSchema:
     required_keywords: tuple[str, ...]
     tables: tuple[str, ...] = ("INT_TIMES",)
     description: str = ""
+    #: official datamodel by the number of SCI axes, where it differs from ``datamodel`` (a mask per integration
+    #: is a CubeModel)
+    datamodel_by_ndim: tuple[tuple[int, str], ...] = ()
+
+    def datamodel_for(self, sci_ndim: int | None) -> str:
+        """The official datamodel name of a product whose SCI has ``sci_ndim`` axes."""
+        return dict(self.datamodel_by_ndim).get(sci_ndim, self.datamodel)
 
 
-def _spec(dims: str, dtype, required: bool = True, bunit: str | None = None) -> VariableSpec:
-    return VariableSpec(tuple(dims.split()), np.dtype(dtype), required, bunit)
+def _spec(dims: str, dtype, required: bool = True, bunit: str | None = None, other_dims: tuple[str, ...] = ()) -> VariableSpec:
+    return VariableSpec(tuple(dims.split()), np.dtype(dtype), required, bunit, tuple(tuple(d.split()) for d in other_dims))
 
 
 _EXPOSURE_KEYWORDS = ("INSTRUME", "DETECTOR", "EXP_TYPE")
@@ -145,10 +157,11 @@ register(_image_products("calints", "integration", "CubeModel", "MJy/sr", calibr
 
 # steps' side products (clean_flicker_noise's save_mask/save_background/save_noise, picture_frame's
 # save_mask/save_correction), as upstream's models of them: a mask image, or per-group images
-for _name, _what in (("mask", "clean_flicker_noise scene mask (1 = background used for the fit)"),
-                     ("pctfrm_mask", "picture_frame background mask (1 = background)")):
-    register(ProductSchema(_name, "ImageModel", {"SCI": _spec("y x", np.float32)}, _EXPOSURE_KEYWORDS, tables=(),
-                           description=_what))
+register(ProductSchema("mask", "ImageModel", {"SCI": _spec("y x", np.float32, other_dims=("integration y x",))},
+                       _EXPOSURE_KEYWORDS, tables=(), datamodel_by_ndim=((3, "CubeModel"),),
+                       description="clean_flicker_noise scene mask (1 = background used for the fit), or one per integration"))
+register(ProductSchema("pctfrm_mask", "ImageModel", {"SCI": _spec("y x", np.float32)}, _EXPOSURE_KEYWORDS, tables=(),
+                       description="picture_frame background mask (1 = background)"))
 for _name, _what in (("flicker_bkg", "clean_flicker_noise background per group"),
                      ("flicker_noise", "clean_flicker_noise fitted noise per group"),
                      ("pctfrm_correction", "picture_frame correction per group (output - input)")):

@@ -50,7 +50,7 @@ def _check_variables(ds: xr.Dataset, schema, path) -> None:
                 raise JwstLazyInputError(f"missing extension for a {schema.name} product", path, name, expected)
             continue
         variable = ds[name]
-        if variable.dims != spec.dims:
+        if variable.dims != spec.dims and variable.dims not in spec.other_dims:
             raise JwstLazyInputError(
                 f"has {variable.ndim} dimensions {variable.dims} of shape {variable.shape}", path, name, expected)
         if variable.dtype != spec.dtype:

@@ -190,23 +190,20 @@ class CleanFlickerNoiseStep(Step):
     def _side_products(self, ramp: xr.Dataset, masks: list[da.Array], sci: da.Array, corrected: da.Array,
                        background: da.Array, cleaned: da.Array, rates: bool) -> dict[str, xr.Dataset]:  # fmt: skip
         """The side products asked for, lazy: the scene mask (``mask``, float32 1 = background, as upstream's
-        ImageModel), and per group the background removed before the fit (``flicker_bkg``: 0 in group 0 and
+        ImageModel; a CubeModel of one mask per integration with ``single_mask=False``), and per group the background removed before the fit (``flicker_bkg``: 0 in group 0 and
         in differences left uncleaned) and the noise removed (``flicker_noise``: output - input), both
         (nints, ngroups, ny, nx) float32 as upstream's RampModels. ``background``: (nints, ndiff, 1 or ny, 1 or nx)."""
         wanted = self.side_product_suffixes()
         if not wanted:
             return {}
         where = f"steps.{self.name}"
-        if "mask" in wanted and len(masks) > 1:
-            raise JwstLazyInputError("save_mask with single_mask=False (one mask per integration) is not implemented",
-                                     path=ramp.attrs.get("filename"), where=f"{where}.save_mask",
-                                     expected="single_mask=True")  # fmt: skip
         if rates and set(wanted) - {"mask"}:
             raise JwstLazyInputError("save_background and save_noise for a rate or rateints input are not implemented",
                                      path=ramp.attrs.get("filename"), where=where, expected="a ramp input")  # fmt: skip
         side = {}
-        if "mask" in wanted:
-            side["mask"] = side_product(ramp, "mask", ("y", "x"), masks[0].astype(np.float32), bunit=None)
+        if "mask" in wanted:  # one image, or with single_mask=False one per integration (upstream's CubeModel)
+            mask, dims = (masks[0], ("y", "x")) if len(masks) == 1 else (da.stack(masks), ("integration", "y", "x"))
+            side["mask"] = side_product(ramp, "mask", dims, mask.astype(np.float32), bunit=None)
         dims = ramp["SCI"].dims
         if "flicker_bkg" in wanted:
             nints, ngroups, ny, nx = sci.shape

@@ -278,8 +278,28 @@ def test_side_products_mask_background_and_noise(references):
     np.testing.assert_array_equal(background[1, 1:], np.broadcast_to(levels[:, None, None], background[1, 1:].shape))
     assert {side[k].attrs["product"] for k in side} == {"mask", "flicker_bkg", "flicker_noise"}
     assert side["mask"].attrs["DETECTOR"] == "NRCA1"
-    with pytest.raises(JwstLazyInputError, match="single_mask"):
-        CleanFlickerNoiseStep(skip=False, save_mask=True, single_mask=False).run(ramp, references)
+
+
+
+def test_per_integration_masks_are_saved_as_a_cube(references, tmp_path):
+    """save_mask with single_mask=False: one mask per integration, written as upstream's CubeModel."""
+    from astropy.io import fits
+
+    import jwstlazy
+    from jwstlazy.datamodels import write_fits
+    from jwstlazy.steps.side_products import SIDE_PRODUCTS_ATTR
+
+    sci, gdq = _striped_ramp(2, seed=10)
+    ramp = build_ramp(sci, gdq, **NIRCAM)
+    out = CleanFlickerNoiseStep(skip=False, save_mask=True, single_mask=False).run(ramp, references)
+    mask = out.attrs[SIDE_PRODUCTS_ATTR]["mask"]
+    rateints = RampFitStep().run(ramp.chunk({"y": -1, "x": -1}), references)["rateints"]["SCI"].values
+    expected = np.stack([flicker_scene_mask(rate) for rate in rateints]).astype(np.float32)
+    assert mask["SCI"].dims == ("integration", "y", "x")
+    np.testing.assert_array_equal(mask["SCI"].values, expected)
+    path = write_fits(mask.compute(), tmp_path / "jw01234001001_01101_00001_nrca1_mask.fits")
+    assert fits.getheader(path)["DATAMODL"] == "CubeModel"
+    np.testing.assert_array_equal(jwstlazy.open(path)["SCI"].values, expected)  # validated on open
 
 
 @pytest.mark.parametrize("gradient", [0.0, 3.0])
