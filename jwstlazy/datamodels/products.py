@@ -27,3 +27,20 @@ def open(path: str | os.PathLike, chunks: Mapping | None = None) -> xr.Dataset: 
     if path.is_dir():
         return open_zarr(path, chunks)
     return open_fits(path, chunks)
+
+
+def read_first_image(path: str | os.PathLike):
+    """The data of the first HDU of a FITS file that has any (astropy's ``fits.getdata``), as a numpy array:
+    for small user-supplied images (a DQ mask, ...). A missing or unreadable file, or one without image data,
+    raises :class:`JwstLazyInputError` naming it."""
+    from astropy.io import fits
+
+    path = Path(path)
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            for hdu in hdul:
+                if getattr(hdu, "is_image", False) and hdu.data is not None:
+                    return hdu.data.copy()
+    except (OSError, ValueError) as error:
+        raise JwstLazyInputError(f"cannot read FITS file: {error}", path, expected="a FITS image") from error
+    raise JwstLazyInputError("no image data in any extension", path, expected="a FITS image")
