@@ -28,8 +28,10 @@ class DarkCurrentStep(Step):
     @dataclasses.dataclass
     class Parameters(StepParameters):
         average_dark_current: float | None = None
+        dark_output: str | None = None  # upstream: a file for the averaged dark; not implemented (an error when set)
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
+        self.require_supported({"dark_output": None})
         ramp = as_ramp(ds)
         reference = references["dark"]
         nints, ngroups = ramp["SCI"].shape[:2]

@@ -35,6 +35,7 @@ class JumpStep(Step):
         three_group_rejection_threshold: float = 6.0
         four_group_rejection_threshold: float = 5.0
         maximum_cores: str = "1"  # accepted for compatibility; parallelism comes from the dask scheduler
+        use_ellipses: bool = False  # deprecated upstream and without effect there; accepted for parameter files
         flag_4_neighbors: bool = True
         max_jump_to_flag_neighbors: float = 1000.0
         min_jump_to_flag_neighbors: float = 10.0

@@ -58,10 +58,14 @@ class PersistenceStep(Step):
         persistence_array_file: str | None = None
         #: Also set DO_NOT_USE on flagged groups.
         persistence_dnu: bool = False
+        #: Upstream: an ASDF file to save the persistence array in for the next exposure; not implemented (an error
+        #: when set: a program's exposures would rewrite one shared file in parallel). Use ``persistence_array``.
+        save_persistence: str | None = None
         #: jwstlazy: the previous exposure's state, (ny, nx) numpy/dask/DataArray (e.g. its PERSISTENCE_END).
         persistence_array: Any = None
 
     def process(self, ds: xr.Dataset, references) -> xr.Dataset:
+        self.require_supported({"save_persistence": None})
         p = self.parameters
         if p.persistence_time is None or p.persistence_time <= 0:
             raise StepSkipped("persistence_time must be set to a positive number of seconds "

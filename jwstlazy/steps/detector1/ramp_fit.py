@@ -35,6 +35,8 @@ class RampFitStep(Step):
         lastgroup: int | None = None
         maximum_cores: str = "1"  # accepted for compatibility; parallelism comes from the dask scheduler
         save_opt: bool = False  # upstream's optional _fitopt product: not implemented (an error when set)
+        int_name: str = ""  # upstream's file names for a step run alone; jwstlazy names products by exposure
+        opt_name: str = ""
 
     def process(self, ds: xr.Dataset, references) -> dict[str, xr.Dataset]:
         p = self.parameters

@@ -80,6 +80,10 @@ class RefPixStep(Step):
         gaussmooth: float = 1.0
         halfwidth: int = 30
         siglimit: float = 3.0
+        # upstream's IRS2 options (NIRSpec IRS2 readouts, which jwstlazy does not process yet): accepted, unused
+        ovr_corr_mitigation_ftr: float = 3.0
+        preserve_irs2_refpix: bool = False
+        irs2_mean_subtraction: bool = False
 
     def needed_reference_types(self, data: xr.Dataset) -> tuple[str, ...]:
         """SIRSKERNEL for ``refpix_algorithm="sirs"`` on near-IR full frames (upstream: a SUBARRAY name with FULL)."""
