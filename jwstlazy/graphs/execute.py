@@ -290,17 +290,25 @@ class ExposureFailed(RuntimeError):
 def run_exposure_task(pipeline: Pipeline, exposure: Exposure, output_dir: Path, build_options: dict[str, Any],
                       derived_cache: str | None) -> list[str]:  # fmt: skip
     """Task of granularity ``"exposures"``: build ``exposure``'s graph on this worker and compute it here with
-    the sync scheduler (block by block, as a local run), writing its products; returns their paths. Raises
-    :class:`ExposureFailed` when the exposure fails. ``derived_cache``: the program's derived-reference folder."""
+    the sync scheduler (block by block, in the local block-major order), writing its products; returns their
+    paths. Raises :class:`ExposureFailed` when the exposure fails. ``derived_cache``: the program's
+    derived-reference folder.
+
+    No dask callback records the writes: callbacks are process-wide, and a worker running two exposure tasks at
+    once (threads) would hand one task's callbacks to the other's compute. The compute either writes every
+    product or raises.
+    """
     with dask.config.set({CACHE_CONFIG: derived_cache}):
         graph = build_program(pipeline, [exposure], output_dir, overwrite=True, **build_options)
-    result = ProgramResult(failed=dict(graph.failed))
-    if not result.failed:
-        _remove_temporaries(graph.writes)  # a killed earlier attempt's
-        _compute_locally(graph, Execution({"scheduler": "sync"}), result, None)
-    if result.failed:
-        raise ExposureFailed("; ".join(result.failed.values()))
-    return [os.fspath(path) for path in result.written]
+    if graph.failed:
+        raise ExposureFailed("; ".join(graph.failed.values()))
+    _remove_temporaries(graph.writes)  # a killed earlier attempt's
+    try:
+        with block_major_local_order({task.key: 0 for task in graph.writes.values()}):
+            dask.compute(*optimize_writes(graph.writes).values(), optimize_graph=False, scheduler="sync")
+    except Exception as error:
+        raise ExposureFailed(describe_error(error)) from error
+    return [os.fspath(path) for path in graph.writes]
 
 
 def _run_exposure_tasks(pipeline: Pipeline, todo: list[Exposure], output_dir: Path, build_options: dict[str, Any],
