@@ -363,7 +363,7 @@ def _detect_chunk(
                 needs_pixel_code[:n] = True
             transposed = np.sum(needs_pixel_code[:n]) >= TRANSPOSE_FROM
             if transposed:  # a pixel's groups lie ny * nx * 4 bytes apart: read every plane once, not per pixel
-                _copy_pixel_major(data, groupdq, y, x0, n, tile_ramps, tile_flags)
+                _copy_selected_pixel_major(data, groupdq, y, x0, n, needs_pixel_code, tile_ramps, tile_flags)
             for t in range(n):
                 if needs_pixel_code[t]:
                     if not transposed:
@@ -371,10 +371,30 @@ def _detect_chunk(
                     _detect_pixel(
                         tile_ramps[t], tile_flags[t], gain, readnoise, nframes, regime, only_use_ints,
                         rejection_threshold, three_diff_threshold, two_diff_threshold, min_neighbor_ratio,
-                        max_neighbor_ratio, y, x0 + t, diffs, flags, work, work2,
+                        max_neighbor_ratio, clean_pixel_medians, y, x0 + t, diffs, flags, work, work2,
                         clean_columns[:, t] if screen else no_clean_columns[:, 0], new_groupdq, neighbor_sources,
                         median_diffs, primary_jumps,
                     )  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _copy_selected_pixel_major(data, groupdq, y, x0, n, selected, ramps, flags):
+    """``ramps[t]``, ``flags[t]`` (nints, ngroups) = pixel (y, x0 + t)'s groups, for the t < n with ``selected[t]``."""
+    nints, ngroups = data.shape[:2]
+    pixels = np.empty(n, dtype=np.int64)
+    count = 0
+    for t in range(n):
+        if selected[t]:
+            pixels[count] = t
+            count += 1
+    for i in range(nints):
+        for g in range(ngroups):
+            plane = data[i, g, y, x0 : x0 + n]
+            plane_flags = groupdq[i, g, y, x0 : x0 + n]
+            for j in range(count):
+                t = pixels[j]
+                ramps[t, i, g] = plane[t]
+                flags[t, i, g] = plane_flags[t]
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -409,6 +429,13 @@ def _screen_tile(
     n_values = nints * ndiffs
     # per difference index (sigma clipping across integrations): no flagged group and finite values so far
     by_column = regime == REGIME_SIGMA_CLIP and only_use_ints
+    if by_column and not clean_pixel_medians:
+        _screen_columns(data, groupdq, gain, rejection_threshold, y, x0, n, tile_diffs, needs_pixel_code, clean_columns)
+        for t in range(n):
+            if not needs_pixel_code[t]:
+                median_diffs[y, x0 + t] = np.nan
+                primary_jumps[y, x0 + t] = 0
+        return
     usable = clean_columns
     usable[:, :] = False
     if by_column:
@@ -515,6 +542,38 @@ def _screen_tile(
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
+def _screen_columns(data, groupdq, gain, rejection_threshold, y, x0, n, buffer, needs_pixel_code, clean_columns):
+    """The sigma-clipping screen across integrations, one difference index at a time.
+
+    ``clean_columns[k, t]`` as :func:`_screen_tile` sets it; ``needs_pixel_code[t]``: some difference of pixel t
+    is flagged, not finite, or may lose a value to clipping. Difference k of every integration is formed in
+    ``buffer[:nints]`` (a quarter of a megabyte for 256 integrations), so the clipping passes read it from the
+    core's cache rather than from a tile of all differences.
+    """
+    nints, ngroups = data.shape[:2]
+    for t in range(n):
+        needs_pixel_code[t] = False
+    for k in range(ngroups - 1):
+        usable = clean_columns[k]
+        for t in range(n):
+            usable[t] = True
+        for i in range(nints):
+            earlier = data[i, k, y, x0 : x0 + n]
+            later = data[i, k + 1, y, x0 : x0 + n]
+            earlier_flags = groupdq[i, k, y, x0 : x0 + n]
+            later_flags = groupdq[i, k + 1, y, x0 : x0 + n]
+            row = buffer[i]
+            for t in range(n):
+                gain_t = gain[y, x0 + t]
+                difference = np.float64(later[t] * gain_t - earlier[t] * gain_t)
+                row[t] = difference
+                usable[t] &= ((earlier_flags[t] | later_flags[t]) == 0) & np.isfinite(difference)
+        _screen_sigma_clip_group(buffer, 0, 1, nints, n, rejection_threshold, usable)
+        for t in range(n):
+            needs_pixel_code[t] |= not usable[t]
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _screen_sigma_clip_group(tile_diffs, first, step, count, n, sigma, clean):
     """Clear ``clean[t]`` where the first iteration of :func:`astropy_sigma_clip` would remove one of the
     ``count`` differences in rows ``first, first + step, ...`` of column ``t``; columns with ``clean[t]``
@@ -614,8 +673,8 @@ def _clipped_median_of_values(values):
 @numba.njit(cache=True, error_model="numpy", inline="always")
 def _detect_pixel(
     ramps, ramp_flags, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
-    two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x, diffs, flags, work, work2,
-    clean_columns, new_groupdq, neighbor_sources, median_diffs, primary_jumps,
+    two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, clean_pixel_medians, y, x, diffs, flags, work,
+    work2, clean_columns, new_groupdq, neighbor_sources, median_diffs, primary_jumps,
 ):  # fmt: skip
     """Two-point detection of pixel (y, x) (any flags, any regime), whose groups are ``ramps`` and
     ``ramp_flags`` (nints, ngroups). ``clean_columns[k]``: difference k is known to lose nothing to sigma
@@ -635,7 +694,13 @@ def _detect_pixel(
             earlier = electrons
     rn = readnoise[y, x] * pixel_gain  # float32
     read_var = np.float64(rn * rn) / nframes
-    median = _nan_median(diffs, work)
+    if regime == REGIME_SIGMA_CLIP:  # clipping needs no median: take it only where something reads it
+        _flag_by_sigma_clipping(
+            diffs, ramp_flags, rejection_threshold, only_use_ints, clean_columns, flags, work, work2
+        )
+        median = _nan_median(diffs, work) if clean_pixel_medians or _any_jump(flags) else np.nan
+    else:
+        median = _nan_median(diffs, work)
     sigma = np.sqrt(abs(median) + read_var)
     if sigma == 0.0:
         sigma = np.nan
@@ -651,10 +716,6 @@ def _detect_pixel(
                 d = diffs[i, k]
                 if np.isfinite(d) and abs(d - median) / sigma > rejection_threshold:
                     flags[i, k + 1] |= JUMP_DET
-    elif regime == REGIME_SIGMA_CLIP:
-        _flag_by_sigma_clipping(
-            diffs, ramp_flags, rejection_threshold, only_use_ints, clean_columns, flags, work, work2
-        )
 
     n_jumps = 0
     for i in range(nints):
@@ -678,6 +739,16 @@ def _detect_pixel(
                         bits |= np.uint64(1) << np.uint64(g - 64 * w)
             if bits:
                 neighbor_sources[i, w, y, x] = bits
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _any_jump(flags):
+    """Whether any group of the (nints, ngroups) ``flags`` has JUMP_DET."""
+    for i in range(flags.shape[0]):
+        for g in range(flags.shape[1]):
+            if flags[i, g] & JUMP_DET:
+                return True
+    return False
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")

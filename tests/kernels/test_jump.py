@@ -498,15 +498,18 @@ def test_sigma_clipping_without_clean_pixel_medians_flags_the_same(only_use_ints
     np.testing.assert_array_equal(lean.median_diffs[kept], full.median_diffs[kept])
 
 
-def test_sparse_flags_in_a_long_series_match_the_reference():
+@pytest.mark.parametrize("clean_pixel_medians", [True, False])
+def test_sparse_flags_in_a_long_series_match_the_reference(clean_pixel_medians):
     """Clipping across integrations: a flagged group makes only its two differences go to the per-pixel code
-    (the pixel's other differences are screened clean and skipped there): flags as the reference gives."""
+    (the pixel's other differences are screened clean and skipped there): flags as the reference gives, with
+    either screening (the tile of all differences with its medians, or one difference index at a time)."""
     data, gdq, pdq, gain, rn = random_ramps(104, 5, ny=3, nx=140, seed=15, cr_fraction=0.0005, flagged=False)
     rng = np.random.default_rng(15)
     gdq[rng.random(gdq.shape) < 0.0005] |= DO_NOT_USE
     for i, x in zip(*np.nonzero(rng.random((104, 140)) < 0.002)):  # row 1: saturated from group 3 on
         gdq[i, 3:, 1, x] |= SATURATED
-    ours = detect_jumps(data, gdq, pdq, gain, rn, nframes=1, minimum_sigclip_groups=100)
+    ours = detect_jumps(data, gdq, pdq, gain, rn, nframes=1, minimum_sigclip_groups=100,
+                        clean_pixel_medians=clean_pixel_medians)  # fmt: skip
     expected_gdq, expected_pdq, expected_primary = reference_detect_jumps(data, gdq, pdq, gain, rn, 1)
     assert np.any(ours.groupdq & JUMP_DET & ~gdq)
     np.testing.assert_array_equal(ours.groupdq, expected_gdq)
