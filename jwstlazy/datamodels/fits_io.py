@@ -17,7 +17,7 @@ import numpy as np
 from astropy.io import fits
 
 from jwstlazy.errors import JwstLazyInputError
-from jwstlazy.kernels.byteswap import swap_bytes
+from jwstlazy.kernels.byteswap import swap_bytes, swap_bytes_as
 from jwstlazy.kernels.file_runs import pread_runs, pwrite_runs
 
 BLOCK = 2880  #: FITS block size in bytes
@@ -215,6 +215,14 @@ def _decode_in_place(stored: np.ndarray, bitpix: int, bscale: float, bzero: floa
     return (values.astype(dtype) * dtype.type(bscale) + dtype.type(bzero)).astype(dtype, copy=False)
 
 
+def _decode_as(raw: np.ndarray, bitpix: int, bscale: float, bzero: float, target: np.dtype) -> np.ndarray:
+    """Stored (big-endian) values, any strides -> a new array of ``target``: ``_decode(...).astype(target)``,
+    in one pass for unsigned 16-bit integers (an uncal ramp read as float32)."""
+    if bitpix == 16 and bscale == 1 and bzero == 1 << 15:
+        return swap_bytes_as(raw.view("u2"), 1 << 15, target)
+    return _decode(raw, bitpix, bscale, bzero, logical_dtype(bitpix, bscale, bzero)).astype(target, copy=False)
+
+
 def _encode(values: np.ndarray, bitpix: int, bzero: int) -> np.ndarray:
     """Logical values -> stored big-endian values for BITPIX/BZERO."""
     stored = _STORED[bitpix]
@@ -228,17 +236,24 @@ def _encode(values: np.ndarray, bitpix: int, bzero: int) -> np.ndarray:
 class FitsImageData:
     """Read-only array-like view of one image HDU's pixels; indexing decodes only the requested block.
 
+    ``as_dtype``: blocks come as this dtype (the values cast as ``astype`` would), decoded straight to it.
     Picklable (it holds only the path and layout), so dask tasks can carry it to distributed workers.
     """
 
     def __init__(self, path: str | os.PathLike, offset: int, shape: tuple[int, ...], bitpix: int,
-                 bscale: float = 1.0, bzero: float = 0.0) -> None:  # fmt: skip
+                 bscale: float = 1.0, bzero: float = 0.0, as_dtype: np.dtype | None = None) -> None:  # fmt: skip
         self.path = os.fspath(path)
         self.offset = int(offset)
         self.shape = tuple(int(n) for n in shape)
         self.bitpix, self.bscale, self.bzero = int(bitpix), float(bscale), float(bzero)
-        self.dtype = logical_dtype(self.bitpix, self.bscale, self.bzero)
+        logical = logical_dtype(self.bitpix, self.bscale, self.bzero)
+        self.dtype = logical if as_dtype is None else np.dtype(as_dtype)
+        self._cast = self.dtype != logical
         self.ndim = len(self.shape)
+
+    def as_dtype(self, dtype: np.dtype) -> FitsImageData:
+        """The same pixels read as ``dtype``."""
+        return FitsImageData(self.path, self.offset, self.shape, self.bitpix, self.bscale, self.bzero, dtype)
 
     def __getitem__(self, key) -> np.ndarray:
         if 0 in self.shape:
@@ -246,15 +261,20 @@ class FitsImageData:
         slices = _unit_slices(key, self.shape)
         if slices is not None and _scattered(slices, self.shape, _STORED[self.bitpix].itemsize):  # e.g. a time-series block: read run by run
             stored = _read_runs(self.path, self.offset, self.shape, _STORED[self.bitpix], slices)
+            if self._cast:
+                return _decode_as(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
             return _decode_in_place(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
         raw = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r", offset=self.offset, shape=self.shape)
         try:
-            return _decode(np.asarray(raw[key], dtype=raw.dtype), self.bitpix, self.bscale, self.bzero, self.dtype)
+            block = np.asarray(raw[key], dtype=raw.dtype)
+            if self._cast:
+                return _decode_as(block, self.bitpix, self.bscale, self.bzero, self.dtype)
+            return _decode(block, self.bitpix, self.bscale, self.bzero, self.dtype)
         finally:
             del raw
 
     def __dask_tokenize__(self) -> tuple:
-        return ("FitsImageData", self.path, self.offset, self.shape, self.bitpix, self.bscale, self.bzero)
+        return ("FitsImageData", self.path, self.offset, self.shape, self.bitpix, self.bscale, self.bzero, self.dtype.str)
 
     def __repr__(self) -> str:
         return f"FitsImageData({self.path!r}, offset={self.offset}, shape={self.shape}, dtype={self.dtype})"

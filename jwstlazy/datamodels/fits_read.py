@@ -80,6 +80,11 @@ _SUMMARIES: OrderedDict[tuple, _FileSummary] = OrderedDict()
 _SUMMARIES_KEPT = 16
 _SUMMARIES_LOCK = threading.Lock()
 
+#: The source of each image array opened lately, by the array's dask name (for :func:`read_as`).
+_SOURCES: OrderedDict[str, FitsImageData] = OrderedDict()
+_SOURCES_KEPT = 1024
+_SOURCES_LOCK = threading.Lock()
+
 
 def _file_summary(path: Path) -> _FileSummary:
     """The file's :class:`_FileSummary`, parsed once per version of the file (the caller copies what it
@@ -156,10 +161,31 @@ def _lazy_variable(path: Path, hdu: HduInfo, dims: tuple[str, ...], chunk_sizes:
     # the chunks are part of the name: the same file opened with other chunks must not share task keys
     name = f"fits-{hdu.name}-" + tokenize(os.fspath(path.resolve()), hdu.data_offset, stamp.st_mtime_ns,
                                           stamp.st_size, chunks)  # fmt: skip
-    array = da.from_array(source, chunks=chunks, name=name, lock=False, asarray=True, inline_array=True,
-                          meta=np.empty((0,) * len(dims), dtype=source.dtype))  # fmt: skip
+    array = _image_array(source, chunks, name)
+    with _SOURCES_LOCK:
+        _SOURCES[name] = source
+        while len(_SOURCES) > _SOURCES_KEPT:
+            _SOURCES.popitem(last=False)
     var_attrs = {"BUNIT": header["BUNIT"]} if "BUNIT" in header else {}
     return xr.Variable(dims, array, attrs=var_attrs)
+
+
+def _image_array(source: FitsImageData, chunks, name: str) -> da.Array:
+    return da.from_array(source, chunks=chunks, name=name, lock=False, asarray=True, inline_array=True,
+                         meta=np.empty((0,) * source.ndim, dtype=source.dtype))  # fmt: skip
+
+
+def read_as(array: da.Array, dtype: np.dtype | type) -> da.Array:
+    """``array.astype(dtype)``; when ``array`` is an image array as :func:`open_fits` made it, its blocks are
+    decoded straight to ``dtype`` instead (one pass over the stored bytes rather than decoding, then casting:
+    an uncal ramp's uint16 read as float32). Same values either way."""
+    dtype = np.dtype(dtype)
+    with _SOURCES_LOCK:
+        source = _SOURCES.get(getattr(array, "name", None))
+    if source is None or array.dtype == dtype or source.shape != array.shape:
+        return array.astype(dtype)
+    prefix = array.name.rsplit("-", 1)[0]  # fits-<HDU>
+    return _image_array(source.as_dtype(dtype), array.chunks, f"{prefix}-as-{dtype.name}-" + tokenize(array.name, dtype.str))
 
 
 def _read_tables(path: Path, tables: list[HduInfo]) -> dict[str, xr.Variable]:

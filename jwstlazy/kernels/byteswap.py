@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["swap_bytes"]
+__all__ = ["swap_bytes", "swap_bytes_as"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -50,6 +50,17 @@ def _swap64(src, out, flip):
                     out[i, j, y, x] = r ^ flip
 
 
+@numba.njit(cache=True, nogil=True)
+def _swap16_as(src, out, flip):
+    """:func:`_swap16` storing into ``out`` of another dtype (a float: the cast numpy's ``astype`` makes)."""
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            for y in range(src.shape[2]):
+                for x in range(src.shape[3]):
+                    v = np.uint32(src[i, j, y, x])
+                    out[i, j, y, x] = ((v >> np.uint32(8)) | ((v & np.uint32(0xFF)) << np.uint32(8))) ^ flip
+
+
 _KERNELS = {2: _swap16, 4: _swap32, 8: _swap64}
 
 
@@ -74,4 +85,16 @@ def swap_bytes(stored: np.ndarray, flip: int = 0, out: np.ndarray | None = None)
         np.bitwise_xor(stored, stored.dtype.type(flip), out=out)
         return out
     _KERNELS[stored.dtype.itemsize](_four_dimensional(stored), _four_dimensional(out), stored.dtype.type(flip))
+    return out
+
+
+def swap_bytes_as(stored: np.ndarray, flip: int, dtype: np.dtype) -> np.ndarray:
+    """:func:`swap_bytes` of 16-bit ``stored`` values, XOR ``flip``, cast to ``dtype`` in the same pass: a new
+    C-contiguous array equal to ``swap_bytes(stored, flip).astype(dtype)`` (every 16-bit value is exact in
+    float32), without the intermediate array and its second pass."""
+    if stored.dtype != np.uint16:
+        raise TypeError(f"swap_bytes_as takes uint16 stored values, not {stored.dtype}")
+    out = np.empty(stored.shape, dtype=dtype)
+    if stored.size:
+        _swap16_as(_four_dimensional(stored), _four_dimensional(out), np.uint32(flip))
     return out

@@ -28,6 +28,38 @@ def test_blocks_read_either_way_equal_the_array(tmp_path, dtype):
         np.testing.assert_array_equal(got, values[key])
 
 
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.float32])
+def test_blocks_read_as_float32_equal_astype(tmp_path, dtype):
+    """``as_dtype``: blocks decoded straight to float32 (one pass for uint16, as an uncal ramp) are the values
+    ``astype`` gives, read either way; ``read_as`` gives them for an opened image and falls back to ``astype``."""
+    import dask.array as da
+
+    from jwstlazy.datamodels.fits_read import open_fits, read_as
+
+    rng = np.random.default_rng(1)
+    values = (rng.random((3, 4, 40, 50)) * 60000 - (30000 if dtype == np.int16 else 0)).astype(dtype)
+    values.flat[:4] = [0, 1, np.iinfo(dtype).max if dtype != np.float32 else 7, 2]
+    path = tmp_path / "x.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(values, name="SCI")]).writeto(path)
+    with fits.open(path) as hdul:
+        hdu = hdul["SCI"]
+        source = FitsImageData(path, hdu.fileinfo()["datLoc"], hdu.shape, hdu.header["BITPIX"],
+                               hdu.header.get("BSCALE", 1.0), hdu.header.get("BZERO", 0.0), as_dtype=np.float32)
+    for key in ((slice(0, 3), slice(0, 4), slice(5, 13), slice(7, 31)), (slice(0, 3), slice(0, 4), slice(0, 40),
+                slice(0, 50)), (0, 1)):  # fmt: skip
+        got = source[key]
+        assert got.dtype == np.float32 and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, values[key].astype(np.float32))
+    opened = open_fits(path, chunks={"integration": 2, "group": -1, "y": 8, "x": -1})["SCI"].data
+    converted = read_as(opened, np.float32)
+    assert (converted.name == opened.name) == (dtype == np.float32)  # already float32: the same array
+    assert converted.chunks == opened.chunks and converted.dtype == np.float32
+    np.testing.assert_array_equal(converted.compute(), values.astype(np.float32))
+    if dtype != np.float32:  # not the file's array as opened: a cast
+        assert read_as(opened[:, :, 1:], np.float32).name.startswith("astype")
+        assert read_as(da.from_array(values), np.float32).name.startswith("astype")
+
+
 @pytest.mark.parametrize("band_bytes", [1 << 20, 1000, 1])
 def test_strips_and_row_ranges_read_by_pread_equal_the_array(tmp_path, monkeypatch, band_bytes):
     """Narrow strips (read as whole rows, band by band, whatever the band size) and ranges of whole rows (one

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from jwstlazy.kernels.byteswap import swap_bytes
+from jwstlazy.kernels.byteswap import swap_bytes, swap_bytes_as
 
 
 @pytest.mark.parametrize("dtype", [">u2", ">i2", ">u4", ">i4", ">f4", ">u8", ">f8"])
@@ -43,3 +43,17 @@ def test_in_place_and_any_number_of_axes(shape):
     buffer = stored.view("=u2")  # the stored bytes, swapped where they are
     assert swap_bytes(buffer, 1 << 15, out=buffer) is buffer
     np.testing.assert_array_equal(buffer, want)
+
+
+def test_swap_and_cast_in_one_pass_equals_swap_then_astype():
+    """swap_bytes_as: the FITS unsigned 16-bit values, byte-swapped and cast to float32/float64 in one pass."""
+    rng = np.random.default_rng(3)
+    native = rng.integers(0, 65536, size=(3, 5, 7, 9), dtype=np.uint16)
+    native.flat[:3] = [0, 65535, 32768]
+    stored = (native ^ np.uint16(1 << 15)).astype(">u2").view("u2")[:, 1:, ::2]  # strided, stored big-endian
+    for dtype in (np.float32, np.float64):
+        got = swap_bytes_as(stored, 1 << 15, dtype)
+        assert got.dtype == dtype and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, native[:, 1:, ::2].astype(dtype))
+    with pytest.raises(TypeError, match="uint16"):
+        swap_bytes_as(stored.astype(np.uint32), 0, np.float32)

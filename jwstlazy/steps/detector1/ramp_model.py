@@ -10,13 +10,17 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
+from jwstlazy.datamodels.fits_read import read_as
 from jwstlazy.errors import JwstLazyInputError
 
 RAMP_DIMS = ("integration", "group", "y", "x")
 
 
-def _pixel_chunked(array: xr.DataArray) -> da.Array:
+def _pixel_chunked(array: xr.DataArray, dtype: type | None = None) -> da.Array:
+    """``array`` as a dask array chunked by pixel block only (as ``dtype``: converted as it is read)."""
     data = array.data if isinstance(array.data, da.Array) else da.from_array(array.data)
+    if dtype is not None:
+        data = read_as(data, dtype)
     return data.rechunk({axis: -1 for axis in range(data.ndim - 2)})
 
 
@@ -32,13 +36,13 @@ def as_ramp(ds: xr.Dataset) -> xr.Dataset:
             where="SCI",
             expected=f"an uncal or ramp exposure with SCI dims {RAMP_DIMS}",
         )
-    sci = _pixel_chunked(ds["SCI"])
+    sci = _pixel_chunked(ds["SCI"], np.float32)
     ramp = ds.copy(deep=False)
-    ramp["SCI"] = (RAMP_DIMS, sci.astype(np.float32), {"BUNIT": "DN"})
+    ramp["SCI"] = (RAMP_DIMS, sci, {"BUNIT": "DN"})
     ramp["GROUPDQ"] = (RAMP_DIMS, da.zeros(sci.shape, dtype=np.uint8, chunks=sci.chunks))
     ramp["PIXELDQ"] = (("y", "x"), da.zeros(sci.shape[-2:], dtype=np.uint32, chunks=sci.chunks[-2:]))
     if "ZEROFRAME" in ds:
-        ramp["ZEROFRAME"] = (ds["ZEROFRAME"].dims, _pixel_chunked(ds["ZEROFRAME"]).astype(np.float32), {"BUNIT": "DN"})
+        ramp["ZEROFRAME"] = (ds["ZEROFRAME"].dims, _pixel_chunked(ds["ZEROFRAME"], np.float32), {"BUNIT": "DN"})
     ramp.attrs = {**ds.attrs, "product": "ramp"}
     return ramp
 
