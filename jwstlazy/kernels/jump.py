@@ -694,11 +694,20 @@ def _detect_pixel(
             earlier = electrons
     rn = readnoise[y, x] * pixel_gain  # float32
     read_var = np.float64(rn * rn) / nframes
+    bits_written = False
     if regime == REGIME_SIGMA_CLIP:  # clipping needs no median: take it only where something reads it
         _flag_by_sigma_clipping(
             diffs, ramp_flags, rejection_threshold, only_use_ints, clean_columns, flags, work, work2
         )
-        median = _nan_median(diffs, work) if clean_pixel_medians or _any_jump(flags) else np.nan
+        if clean_pixel_medians:
+            median = _nan_median(diffs, work)
+        elif neighbor_sources.shape[1] == 0 or not _any_jump(flags):
+            median = np.nan
+        else:
+            bits_written = _neighbor_bits_from_bracket(
+                diffs, flags, read_var, min_neighbor_ratio, max_neighbor_ratio, y, x, neighbor_sources
+            )
+            median = np.nan if bits_written else _nan_median(diffs, work)
     else:
         median = _nan_median(diffs, work)
     sigma = np.sqrt(abs(median) + read_var)
@@ -728,7 +737,7 @@ def _detect_pixel(
                 if f != ramp_flags[i, g]:
                     new_groupdq[i, g, y, x] = f
     primary_jumps[y, x] = n_jumps
-    n_words = neighbor_sources.shape[1]
+    n_words = 0 if bits_written else neighbor_sources.shape[1]
     for i in range(nints):
         for w in range(n_words):
             bits = np.uint64(0)
@@ -739,6 +748,72 @@ def _detect_pixel(
                         bits |= np.uint64(1) << np.uint64(g - 64 * w)
             if bits:
                 neighbor_sources[i, w, y, x] = bits
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _neighbor_bits_from_bracket(diffs, flags, read_var, min_ratio, max_ratio, y, x, neighbor_sources):
+    """Pixel (y, x)'s neighbour words without its median difference, where a bracket of the median decides them.
+
+    The median of the (non-NaN) differences lies within one population standard deviation of their mean (true of
+    any distribution), so over that bracket each jump's ratio ``|d - median| / sqrt(|median| + read_var)`` has a
+    lower and an upper bound. When the bounds of every jump fall on one side of each threshold (strictly between
+    them: a neighbour source; at or beyond either: not), the words are written and True is returned. Otherwise (a
+    ratio near a threshold, or no finite statistics) nothing is written and False is returned: the caller takes
+    the exact median (a time series' ~4500 differences: the costliest part of a pixel with a jump).
+    """
+    nints, ndiffs = diffs.shape
+    count = 0
+    total = 0.0
+    for i in range(nints):
+        for k in range(ndiffs):
+            v = diffs[i, k]
+            if not np.isnan(v):
+                total += v
+                count += 1
+    if count == 0:
+        return False
+    mean = total / count
+    spread = 0.0
+    for i in range(nints):
+        for k in range(ndiffs):
+            v = diffs[i, k]
+            if not np.isnan(v):
+                spread += (v - mean) * (v - mean)
+    std = np.sqrt(spread / count)
+    if not (np.isfinite(mean) and np.isfinite(std)):
+        return False
+    pad = 1e-9 * (abs(mean) + std) + 1e-300  # far above the rounding of the sums
+    low = mean - std - pad
+    high = mean + std + pad
+    nearest_abs = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
+    sigma_low = np.sqrt(nearest_abs + read_var)
+    sigma_high = np.sqrt(max(abs(low), abs(high)) + read_var)
+    if not sigma_low > 0.0:
+        return False
+    min_above, min_below = min_ratio * (1.0 + 1e-12), min_ratio * (1.0 - 1e-12)
+    max_above, max_below = max_ratio * (1.0 + 1e-12), max_ratio * (1.0 - 1e-12)
+    ngroups = flags.shape[1]
+    for write in (False, True):  # decide every jump first; write only if all are decided
+        for i in range(nints):
+            for w in range(neighbor_sources.shape[1]):
+                bits = np.uint64(0)
+                for g in range(max(1, 64 * w), min(ngroups, 64 * (w + 1))):
+                    if not flags[i, g] & JUMP_DET:
+                        continue
+                    d = diffs[i, g - 1]
+                    if not np.isfinite(d):
+                        continue  # the exact ratio is NaN or infinite: never a source
+                    far = max(abs(d - low), abs(d - high))
+                    near = 0.0 if low <= d <= high else min(abs(d - low), abs(d - high))
+                    smallest = near / sigma_high
+                    largest = far / sigma_low
+                    if smallest > min_above and largest < max_below:
+                        bits |= np.uint64(1) << np.uint64(g - 64 * w)
+                    elif not (largest < min_below or smallest > max_above):
+                        return False
+                if write and bits:
+                    neighbor_sources[i, w, y, x] = bits
+    return True
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")

@@ -483,18 +483,24 @@ def test_agrees_with_stcal(case):
 
 
 @pytest.mark.parametrize("only_use_ints", [True, False])
-def test_sigma_clipping_without_clean_pixel_medians_flags_the_same(only_use_ints):
-    """Medians of pixels found clean are skipped (pass 2 needs them only for after-jump flags): same flags."""
+@pytest.mark.parametrize(("min_ratio", "max_ratio"), [(10.0, 1000.0), (4.5, 60.0), (25.0, 200.0)])
+def test_sigma_clipping_without_clean_pixel_medians_flags_the_same(only_use_ints, min_ratio, max_ratio):
+    """Without clean-pixel medians (pass 2 needs them only for after-jump flags) no pixel's median difference is
+    kept: pixels found clean skip it, and a jump's neighbour bit is decided by bounds of its ratio over a bracket
+    of the median (within one std of the mean), the median taken only where a bound is near a threshold. Same
+    flags and neighbour bits for thresholds across the jumps' ratios."""
     nints, ngroups = (110, 4) if only_use_ints else (2, 60)
-    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, ny=9, nx=140, seed=12, cr_fraction=0.0005, flagged=False)
-    settings = dict(nframes=1, only_use_ints=only_use_ints, minimum_sigclip_groups=100)
+    data, gdq, pdq, gain, rn = random_ramps(nints, ngroups, ny=9, nx=140, seed=12, cr_fraction=0.002, flagged=False)
+    settings = dict(nframes=1, only_use_ints=only_use_ints, minimum_sigclip_groups=100,
+                    min_jump_to_flag_neighbors=min_ratio, max_jump_to_flag_neighbors=max_ratio)  # fmt: skip
     full = find_jumps(data, gdq, pdq, gain, rn, **settings)
     lean = find_jumps(data, gdq, pdq, gain, rn, clean_pixel_medians=False, **settings)
     for name in ("groupdq", "pixeldq", "primary_jumps", "neighbor_sources"):
         np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
+    assert (full.primary_jumps > 0).sum() > 20 and full.neighbor_sources.any()
     skipped = np.isnan(lean.median_diffs) & ~np.isnan(full.median_diffs)
-    assert skipped.any() and not (full.primary_jumps[skipped] > 0).any()
-    kept = ~skipped
+    assert skipped.any()
+    kept = ~np.isnan(lean.median_diffs)  # medians taken (a ratio near a threshold) are the exact ones
     np.testing.assert_array_equal(lean.median_diffs[kept], full.median_diffs[kept])
 
 
