@@ -122,3 +122,33 @@ def test_scaled_integers_decode_like_astropy(tmp_path):
     assert opened["IMG"].dtype == np.float32 == expected.dtype
     np.testing.assert_array_equal(opened["IMG"].values, expected)
     np.testing.assert_array_equal(opened["IMG"].values, stored * 0.5 + 10)
+
+
+@pytest.mark.parametrize(("code", "raises"), [(None, False), ("ENOSPC", True), ("EOPNOTSUPP", False)])
+def test_products_get_their_blocks_up_front_and_a_full_disk_names_the_file(tmp_path, rate, monkeypatch, code,
+                                                                            raises):  # fmt: skip
+    """The product's file is given its disk blocks when created (Linux fallocate): a full disk is an error naming
+    the file before any pixel is written; a file system that cannot allocate leaves it sparse, as before."""
+    import ctypes
+    import errno
+    import sys
+
+    from jwstlazy.datamodels import fits_write
+
+    if code is not None:
+        def refusing_fallocate(descriptor, mode, offset, length):
+            ctypes.set_errno(getattr(errno, code))
+            return -1
+
+        monkeypatch.setattr(fits_write, "_FALLOCATE", refusing_fallocate)
+    target = tmp_path / "space_rate.fits"
+    if raises:
+        with pytest.raises(OSError, match="no room for the product") as failure:
+            write_fits(rate, target)
+        assert "space_rate" in str(failure.value) and not target.exists()
+        assert list(tmp_path.iterdir()) == [], "a temporary file was left behind"
+        return
+    path = write_fits(rate, target)
+    assert_same_product(open_product(path), rate)
+    if code is None and sys.platform.startswith("linux") and fits_write._FALLOCATE is not None:
+        assert path.stat().st_blocks * 512 >= path.stat().st_size  # allocated, not sparse
