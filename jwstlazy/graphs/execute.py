@@ -114,13 +114,31 @@ def product_is_complete(path: Path, source: Path | None = None) -> bool:
     return True
 
 
+def expected_products(pipeline: Pipeline, exposure: Exposure, output_dir: Path) -> list[Path]:
+    """The products a finished run of ``exposure`` leaves: the pipeline's own, and the side products of the steps
+    that ran for it. A step skipped for this exposure (picture_frame on a NIRCam one) writes none; its
+    ``S_<KEY> = 'SKIPPED'`` in the first product says so (while that product is missing, every one is expected)."""
+    from jwstlazy.datamodels import open as open_product
+
+    side = pipeline.side_product_steps
+    own = [product_path(exposure.path, suffix, output_dir) for suffix in pipeline.output_suffixes if suffix not in side]
+    statuses: Mapping[str, Any] = {}
+    if side and own:
+        try:
+            statuses = open_product(own[0]).attrs
+        except (JwstLazyInputError, OSError):
+            statuses = {}
+    return own + [product_path(exposure.path, suffix, output_dir) for suffix, status in side.items()
+                  if statuses.get(status) != "SKIPPED"]  # fmt: skip
+
+
 def plan_program(
     pipeline: Pipeline, exposures: list[Exposure], output_dir: Path, overwrite: bool = False
 ) -> tuple[list[Exposure], list[Path]]:
     """Split ``exposures`` into those to run and the products already complete (skipped)."""
     todo, skipped = [], []
     for exposure in exposures:
-        targets = [product_path(exposure.path, suffix, output_dir) for suffix in pipeline.output_suffixes]
+        targets = expected_products(pipeline, exposure, output_dir)
         if not overwrite and targets and all(product_is_complete(t, exposure.path) for t in targets):
             log.info("skipping %s: products exist (use overwrite to redo)", exposure.name)
             skipped.extend(targets)

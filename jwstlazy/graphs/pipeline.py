@@ -46,9 +46,12 @@ class Pipeline:
             raise JwstLazyInputError(
                 f"unknown step {unknown[0]!r}", where=f"{self.name} steps", expected="one of " + ", ".join(sorted(known))
             )
-        side = [suffix for cls in self.all_step_classes()
-                for suffix in cls(**self.step_parameters.get(cls.name, {})).side_product_suffixes()]  # fmt: skip
-        self.output_suffixes = (*type(self).output_suffixes, *dict.fromkeys(side))
+        #: Side-product suffix -> the status keyword (``S_<KEY>``) of the step writing it.
+        self.side_product_steps: dict[str, str] = {
+            suffix: f"S_{cls.keyword}" for cls in self.all_step_classes()
+            for suffix in cls(**self.step_parameters.get(cls.name, {})).side_product_suffixes()
+        }  # fmt: skip
+        self.output_suffixes = (*type(self).output_suffixes, *self.side_product_steps)
 
     # -- the step list ---------------------------------------------------------------------------
     @classmethod

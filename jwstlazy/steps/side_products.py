@@ -5,7 +5,8 @@ Dataset, e.g. ``{"mask": ...}``), with :func:`with_side_products`; later steps c
 pipeline takes them out of its products' attrs and adds them to its products (:func:`collect_side_products`),
 so they are written by graph tasks like any product, as ``<exposure>_<suffix>.fits``. A step lists the
 suffixes its parameters ask for in ``Step.side_product_suffixes`` (the pipeline's ``output_suffixes`` include
-them, so a rerun checks them too).
+them, so a rerun checks them too, except where the first product records the step as skipped for the exposure:
+``graphs.execute.expected_products``).
 """
 
 from __future__ import annotations

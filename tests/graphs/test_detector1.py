@@ -81,3 +81,24 @@ def test_step_side_products_are_written_beside_the_products(simulated_program, t
     assert "side_products" not in ramp.attrs and noise.attrs["S_JUMP"] == "COMPLETE"
     again = jwstlazy.run(pipeline, [uncal], tmp_path, scheduler="sync", progress=False)
     assert not again.written  # a rerun finds every product and side product
+
+
+def test_a_skipped_steps_side_products_are_not_awaited_on_a_rerun(simulated_program, tmp_path):
+    """picture_frame (NIRSpec full frames only) with save_mask/save_correction is skipped for a NIRCam exposure: no
+    _pctfrm files, and a rerun, finding S_PCTFRM = SKIPPED in the rate product, does not redo the exposure for
+    them. Where the rate product says the step ran, a missing side product still makes the rerun redo it."""
+    from astropy.io import fits
+
+    uncal, references = simulated_program["uncal"][0], simulated_program["references"]
+    options = {"picture_frame": {"skip": False, "save_mask": True, "save_correction": True}}
+    pipeline = Detector1Pipeline(steps=options, references=references)
+    assert pipeline.side_product_steps == {"pctfrm_mask": "S_PCTFRM", "pctfrm_correction": "S_PCTFRM"}
+    first = jwstlazy.run(pipeline, [uncal], tmp_path, scheduler="sync", progress=False)
+    assert sorted(p.name for p in first.written) == sorted(product_path(uncal, s, tmp_path).name
+                                                          for s in ("rate", "rateints"))  # fmt: skip
+    rate = product_path(uncal, "rate", tmp_path)
+    assert jwstlazy.open(rate).attrs["S_PCTFRM"] == "SKIPPED"
+    assert not jwstlazy.run(pipeline, [uncal], tmp_path, scheduler="sync", progress=False).written
+    fits.setval(rate, "S_PCTFRM", value="COMPLETE", ext=0)  # as if it had run and its files were lost since
+    again = jwstlazy.run(pipeline, [uncal], tmp_path, scheduler="sync", progress=False)
+    assert product_path(uncal, "rate", tmp_path) in again.written
