@@ -240,6 +240,7 @@ class _TileWork(NamedTuple):
     n_unusable: np.ndarray
     n_saturated: np.ndarray
     any_saturated_group: np.ndarray
+    group_rates: np.ndarray  #: (ngroups, TILE) an integration's groups / t_group
     diffs: np.ndarray
     median_rate: np.ndarray
     medians: np.ndarray
@@ -260,6 +261,7 @@ def _tile_work(nints, ngroups):
         np.zeros(TILE, dtype=np.int64),
         np.zeros(TILE, dtype=np.int64),
         np.zeros(TILE, dtype=np.bool_),
+        np.empty((max(ngroups, 1), TILE), dtype=np.float64),
         np.empty((max(ngroups - 1, 1), TILE), dtype=np.float64),
         np.empty(TILE, dtype=np.float64),
         np.empty(TILE, dtype=np.float64),
@@ -325,10 +327,15 @@ def _fit_clean_tile(
         tile.n_unusable[t] = 0
         tile.n_saturated[t] = 0
         tile.any_saturated_group[t] = False
+    rates = tile.group_rates
     for i in range(nints):
+        for g in range(ngroups):  # each group / t_group once: both differences it is in use the same quotient
+            group_values = data[i, g, y, x0 : x0 + n]
+            for t in range(n):
+                rates[g, t] = group_values[t] / group_time
         for k in range(ngroups - 1):
             for t in range(n):
-                diffs[k, t] = data[i, k + 1, y, x0 + t] / group_time - data[i, k, y, x0 + t] / group_time
+                diffs[k, t] = rates[k + 1, t] - rates[k, t]
         column_medians(diffs, ngroups - 1, n, tile.medians)
         for t in range(n):
             if tile.clean_ints[i, t]:
