@@ -16,12 +16,13 @@ __all__ = ["swap_bytes", "swap_bytes_as"]
 
 @numba.njit(cache=True, nogil=True)
 def _swap16(src, out, flip):
+    """16-bit values swapped, XOR ``flip``, stored into ``out`` (uint16, or a float dtype: the cast astype makes)."""
     for i in range(src.shape[0]):
         for j in range(src.shape[1]):
             for y in range(src.shape[2]):
                 for x in range(src.shape[3]):
-                    v = src[i, j, y, x]
-                    out[i, j, y, x] = ((v >> np.uint16(8)) | (v << np.uint16(8))) ^ flip
+                    v = np.uint32(src[i, j, y, x])
+                    out[i, j, y, x] = ((v >> np.uint32(8)) | ((v & np.uint32(0xFF)) << np.uint32(8))) ^ flip
 
 
 @numba.njit(cache=True, nogil=True)
@@ -48,17 +49,6 @@ def _swap64(src, out, flip):
                         r = (r << np.uint64(8)) | (v & np.uint64(0xFF))
                         v >>= np.uint64(8)
                     out[i, j, y, x] = r ^ flip
-
-
-@numba.njit(cache=True, nogil=True)
-def _swap16_as(src, out, flip):
-    """:func:`_swap16` storing into ``out`` of another dtype (a float: the cast numpy's ``astype`` makes)."""
-    for i in range(src.shape[0]):
-        for j in range(src.shape[1]):
-            for y in range(src.shape[2]):
-                for x in range(src.shape[3]):
-                    v = np.uint32(src[i, j, y, x])
-                    out[i, j, y, x] = ((v >> np.uint32(8)) | ((v & np.uint32(0xFF)) << np.uint32(8))) ^ flip
 
 
 _KERNELS = {2: _swap16, 4: _swap32, 8: _swap64}
@@ -96,5 +86,5 @@ def swap_bytes_as(stored: np.ndarray, flip: int, dtype: np.dtype) -> np.ndarray:
         raise TypeError(f"swap_bytes_as takes uint16 stored values, not {stored.dtype}")
     out = np.empty(stored.shape, dtype=dtype)
     if stored.size:
-        _swap16_as(_four_dimensional(stored), _four_dimensional(out), np.uint32(flip))
+        _swap16(_four_dimensional(stored), _four_dimensional(out), np.uint32(flip))
     return out
