@@ -356,8 +356,9 @@ def _detect_chunk(
             if screen:
                 _screen_tile(
                     data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold,
-                    three_diff_threshold, two_diff_threshold, clean_pixel_medians, y, x0, n, tile_diffs, tile_sorted,
-                    tile_values, needs_pixel_code, clean_columns, neighbor_sources, median_diffs, primary_jumps,
+                    three_diff_threshold, two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio,
+                    clean_pixel_medians, y, x0, n, tile_diffs, tile_sorted, tile_values, needs_pixel_code,
+                    clean_columns, new_groupdq, neighbor_sources, median_diffs, primary_jumps,
                 )  # fmt: skip
             if not screen:
                 needs_pixel_code[:n] = True
@@ -413,8 +414,9 @@ def _copy_pixel_major(data, groupdq, y, x0, n, ramps, flags):
 @numba.njit(cache=True, error_model="numpy", nogil=True)
 def _screen_tile(
     data, groupdq, gain, readnoise, nframes, regime, only_use_ints, rejection_threshold, three_diff_threshold,
-    two_diff_threshold, clean_pixel_medians, y, x0, n, tile_diffs, tile_sorted, tile_values, needs_pixel_code,
-    clean_columns, neighbor_sources, median_diffs, primary_jumps,
+    two_diff_threshold, min_neighbor_ratio, max_neighbor_ratio, clean_pixel_medians, y, x0, n, tile_diffs,
+    tile_sorted, tile_values, needs_pixel_code, clean_columns, new_groupdq, neighbor_sources, median_diffs,
+    primary_jumps,
 ):  # fmt: skip
     """First search of the unflagged pixels of a tile, all at once; finish those without a jump.
 
@@ -430,11 +432,11 @@ def _screen_tile(
     # per difference index (sigma clipping across integrations): no flagged group and finite values so far
     by_column = regime == REGIME_SIGMA_CLIP and only_use_ints
     if by_column and not clean_pixel_medians:
-        _screen_columns(data, groupdq, gain, rejection_threshold, y, x0, n, tile_diffs, needs_pixel_code, clean_columns)
-        for t in range(n):
-            if not needs_pixel_code[t]:
-                median_diffs[y, x0 + t] = np.nan
-                primary_jumps[y, x0 + t] = 0
+        _screen_and_clip_columns(
+            data, groupdq, gain, readnoise, nframes, rejection_threshold, min_neighbor_ratio, max_neighbor_ratio, y,
+            x0, n, tile_diffs, needs_pixel_code, clean_columns, new_groupdq, neighbor_sources, median_diffs,
+            primary_jumps,
+        )  # fmt: skip
         return
     usable = clean_columns
     usable[:, :] = False
@@ -541,19 +543,47 @@ def _screen_tile(
             primary_jumps[y, x0 + t] = 0  # and its neighbour words stay zero, as find_jumps allocates them
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
-def _screen_columns(data, groupdq, gain, rejection_threshold, y, x0, n, buffer, needs_pixel_code, clean_columns):
-    """The sigma-clipping screen across integrations, one difference index at a time.
+#: Jumps a tile's screening across integrations records for its neighbour bits (more: those pixels' bits are left
+#: to the per-pixel code).
+SCREEN_JUMPS_PER_TILE = 8 * TILE
 
-    ``clean_columns[k, t]`` as :func:`_screen_tile` sets it; ``needs_pixel_code[t]``: some difference of pixel t
-    is flagged, not finite, or may lose a value to clipping. Difference k of every integration is formed in
-    ``buffer[:nints]`` (a quarter of a megabyte for 256 integrations), so the clipping passes read it from the
-    core's cache rather than from a tile of all differences.
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _screen_and_clip_columns(
+    data, groupdq, gain, readnoise, nframes, rejection_threshold, min_neighbor_ratio, max_neighbor_ratio, y, x0, n,
+    buffer, needs_pixel_code, clean_columns, new_groupdq, neighbor_sources, median_diffs, primary_jumps,
+):  # fmt: skip
+    """Sigma clipping across integrations for a tile, one difference index at a time (without clean-pixel medians).
+
+    Difference k of every integration is formed in ``buffer[:nints]`` (in the core's cache) and screened
+    (``clean_columns[k, t]`` as :func:`_screen_tile` sets it). Where the screen cannot clear a pixel whose groups
+    are all unflagged with finite differences so far, the column is clipped exactly there, as the per-pixel code
+    would (the same values in the same order), and its JUMP_DET flags written. A pixel that stays so to the end
+    (most pixels with a jump) is finished here: its jump count, and its neighbour bits decided from a bracket of
+    its median difference (:func:`_neighbor_decision`) using sums of all its differences. ``needs_pixel_code[t]``
+    is left True only for pixels with a flagged group or a non-finite difference, or whose bits the bracket (or
+    the list of :data:`SCREEN_JUMPS_PER_TILE` jumps) cannot settle: the per-pixel code then redoes them whole,
+    writing the same flags.
     """
     nints, ngroups = data.shape[:2]
+    ndiffs = ngroups - 1
+    n_words = neighbor_sources.shape[1]
+    flag_free = np.ones(n, dtype=np.bool_)  # no flagged group and finite differences so far
+    settled = np.ones(n, dtype=np.bool_)  # every jump recorded for the bits
+    screened_clean = np.empty(n, dtype=np.bool_)
+    n_found = np.zeros(n, dtype=np.int64)
+    shift = np.zeros(n)  # sums of all differences less the pixel's first one (no cancellation in the variance)
+    total = np.zeros(n)
+    squares = np.zeros(n)
+    found_t = np.empty(SCREEN_JUMPS_PER_TILE, dtype=np.int64)
+    found_i = np.empty(SCREEN_JUMPS_PER_TILE, dtype=np.int64)
+    found_g = np.empty(SCREEN_JUMPS_PER_TILE, dtype=np.int64)
+    n_listed = 0
+    column = np.empty(nints)
+    work = np.empty(nints)
     for t in range(n):
         needs_pixel_code[t] = False
-    for k in range(ngroups - 1):
+    for k in range(ndiffs):
         usable = clean_columns[k]
         for t in range(n):
             usable[t] = True
@@ -568,9 +598,104 @@ def _screen_columns(data, groupdq, gain, rejection_threshold, y, x0, n, buffer, 
                 difference = np.float64(later[t] * gain_t - earlier[t] * gain_t)
                 row[t] = difference
                 usable[t] &= ((earlier_flags[t] | later_flags[t]) == 0) & np.isfinite(difference)
-        _screen_sigma_clip_group(buffer, 0, 1, nints, n, rejection_threshold, usable)
+        if k == 0:
+            for t in range(n):
+                shift[t] = buffer[0, t]
+        for i in range(nints):
+            row = buffer[i]
+            for t in range(n):
+                v = row[t] - shift[t]
+                total[t] += v
+                squares[t] += v * v
         for t in range(n):
-            needs_pixel_code[t] |= not usable[t]
+            flag_free[t] &= usable[t]
+            screened_clean[t] = usable[t]
+        _screen_sigma_clip_group(buffer, 0, 1, nints, n, rejection_threshold, screened_clean)
+        for t in range(n):
+            if flag_free[t] and not screened_clean[t]:  # clip this column now, as the per-pixel code would
+                for i in range(nints):
+                    column[i] = buffer[i, t]
+                _, low, high = astropy_sigma_clip(column, nints, rejection_threshold, SIGMA_CLIP_MAXITERS, work)
+                for i in range(nints):
+                    d = buffer[i, t]
+                    if d < low or d > high:
+                        new_groupdq[i, k + 1, y, x0 + t] |= JUMP_DET
+                        n_found[t] += 1
+                        if n_listed < SCREEN_JUMPS_PER_TILE:
+                            found_t[n_listed], found_i[n_listed], found_g[n_listed] = t, i, k + 1
+                            n_listed += 1
+                        else:
+                            settled[t] = False
+            usable[t] = screened_clean[t]
+            needs_pixel_code[t] |= not screened_clean[t]
+
+    # finish the pixels without flags: bracket of each one's median difference, then its jumps' neighbour bits
+    bounds = np.empty((4, n))  # low, high, sigma at the bracket's nearest and farthest |median|
+    count = nints * ndiffs
+    for t in range(n):
+        if not needs_pixel_code[t]:
+            median_diffs[y, x0 + t] = np.nan
+            primary_jumps[y, x0 + t] = 0
+            continue
+        if not (flag_free[t] and settled[t]):
+            continue
+        rn = readnoise[y, x0 + t] * gain[y, x0 + t]  # float32, as the per-pixel code
+        read_var = np.float64(rn * rn) / nframes
+        mean_shifted = total[t] / count
+        std = np.sqrt(max(squares[t] / count - mean_shifted * mean_shifted, 0.0))
+        mean = shift[t] + mean_shifted
+        # rounding of the one-pass variance: at most a few ulps of squares / count, so std within ~1e-7 of the rms
+        pad = 1e-9 * (abs(mean) + std) + 1e-7 * np.sqrt(squares[t] / count) + 1e-300
+        if not (np.isfinite(mean) and np.isfinite(std)):
+            settled[t] = False
+            continue
+        low = mean - std - pad
+        high = mean + std + pad
+        nearest_abs = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
+        bounds[0, t], bounds[1, t] = low, high
+        bounds[2, t] = np.sqrt(nearest_abs + read_var)
+        bounds[3, t] = np.sqrt(max(abs(low), abs(high)) + read_var)
+        if not bounds[2, t] > 0.0:
+            settled[t] = False
+    if n_words:
+        for write in (False, True):  # decide every listed jump first; write the bits of pixels all decided
+            for j in range(n_listed):
+                t = found_t[j]
+                if not (needs_pixel_code[t] and flag_free[t] and settled[t]):
+                    continue
+                i, g = found_i[j], found_g[j]
+                x = x0 + t
+                d = np.float64(data[i, g, y, x] * gain[y, x] - data[i, g - 1, y, x] * gain[y, x])
+                decision = _neighbor_decision(d, bounds[0, t], bounds[1, t], bounds[2, t], bounds[3, t], min_neighbor_ratio,
+                                              max_neighbor_ratio)  # fmt: skip
+                if decision < 0:
+                    settled[t] = False
+                elif write and decision > 0:
+                    neighbor_sources[i, g // 64, y, x] |= np.uint64(1) << np.uint64(g % 64)
+    for t in range(n):
+        if needs_pixel_code[t] and flag_free[t] and settled[t]:
+            primary_jumps[y, x0 + t] = n_found[t]
+            median_diffs[y, x0 + t] = np.nan
+            needs_pixel_code[t] = False
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _neighbor_decision(d, low, high, sigma_low, sigma_high, min_ratio, max_ratio):
+    """Whether a jump of difference ``d`` is a neighbour source for every median in [low, high]: 1 (its ratio
+    ``|d - median| / sqrt(|median| + read_var)`` lies strictly between the thresholds), 0 (at or beyond one; also a
+    non-finite ``d``, whose exact ratio is never a source), or -1 (the bounds straddle a threshold).
+    ``sigma_low``/``sigma_high``: the square root at the bracket's nearest and farthest |median|."""
+    if not np.isfinite(d):
+        return 0
+    far = max(abs(d - low), abs(d - high))
+    near = 0.0 if low <= d <= high else min(abs(d - low), abs(d - high))
+    smallest = near / sigma_high
+    largest = far / sigma_low
+    if smallest > min_ratio * (1.0 + 1e-12) and largest < max_ratio * (1.0 - 1e-12):
+        return 1
+    if largest < min_ratio * (1.0 - 1e-12) or smallest > max_ratio * (1.0 + 1e-12):
+        return 0
+    return -1
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -790,8 +915,6 @@ def _neighbor_bits_from_bracket(diffs, flags, read_var, min_ratio, max_ratio, y,
     sigma_high = np.sqrt(max(abs(low), abs(high)) + read_var)
     if not sigma_low > 0.0:
         return False
-    min_above, min_below = min_ratio * (1.0 + 1e-12), min_ratio * (1.0 - 1e-12)
-    max_above, max_below = max_ratio * (1.0 + 1e-12), max_ratio * (1.0 - 1e-12)
     ngroups = flags.shape[1]
     for write in (False, True):  # decide every jump first; write only if all are decided
         for i in range(nints):
@@ -800,17 +923,11 @@ def _neighbor_bits_from_bracket(diffs, flags, read_var, min_ratio, max_ratio, y,
                 for g in range(max(1, 64 * w), min(ngroups, 64 * (w + 1))):
                     if not flags[i, g] & JUMP_DET:
                         continue
-                    d = diffs[i, g - 1]
-                    if not np.isfinite(d):
-                        continue  # the exact ratio is NaN or infinite: never a source
-                    far = max(abs(d - low), abs(d - high))
-                    near = 0.0 if low <= d <= high else min(abs(d - low), abs(d - high))
-                    smallest = near / sigma_high
-                    largest = far / sigma_low
-                    if smallest > min_above and largest < max_below:
-                        bits |= np.uint64(1) << np.uint64(g - 64 * w)
-                    elif not (largest < min_below or smallest > max_above):
+                    decision = _neighbor_decision(diffs[i, g - 1], low, high, sigma_low, sigma_high, min_ratio, max_ratio)
+                    if decision < 0:
                         return False
+                    if decision > 0:
+                        bits |= np.uint64(1) << np.uint64(g - 64 * w)
                 if write and bits:
                     neighbor_sources[i, w, y, x] = bits
     return True
