@@ -261,17 +261,19 @@ class FitsImageData:
         slices = _unit_slices(key, self.shape)
         if slices is not None and _scattered(slices, self.shape, _STORED[self.bitpix].itemsize):  # e.g. a time-series block: read run by run
             stored = _read_runs(self.path, self.offset, self.shape, _STORED[self.bitpix], slices)
-            if self._cast:
-                return _decode_as(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
-            return _decode_in_place(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
+            return self._decoded(stored, own_buffer=True)
         raw = np.memmap(self.path, dtype=_STORED[self.bitpix], mode="r", offset=self.offset, shape=self.shape)
         try:
-            block = np.asarray(raw[key], dtype=raw.dtype)
-            if self._cast:
-                return _decode_as(block, self.bitpix, self.bscale, self.bzero, self.dtype)
-            return _decode(block, self.bitpix, self.bscale, self.bzero, self.dtype)
+            return self._decoded(np.asarray(raw[key], dtype=raw.dtype), own_buffer=False)
         finally:
             del raw
+
+    def _decoded(self, stored: np.ndarray, own_buffer: bool) -> np.ndarray:
+        """A block's stored values as ``self.dtype`` (swapped in ``stored``'s own buffer when the caller owns it)."""
+        if self._cast:
+            return _decode_as(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
+        decode = _decode_in_place if own_buffer else _decode
+        return decode(stored, self.bitpix, self.bscale, self.bzero, self.dtype)
 
     def __dask_tokenize__(self) -> tuple:
         return ("FitsImageData", self.path, self.offset, self.shape, self.bitpix, self.bscale, self.bzero, self.dtype.str)

@@ -182,7 +182,7 @@ def read_as(array: da.Array, dtype: np.dtype | type) -> da.Array:
     dtype = np.dtype(dtype)
     with _SOURCES_LOCK:
         source = _SOURCES.get(getattr(array, "name", None))
-    if source is None or array.dtype == dtype or source.shape != array.shape:
+    if source is None or array.dtype == dtype:  # (the name says it is the file's array as opened: same shape)
         return array.astype(dtype)
     prefix = array.name.rsplit("-", 1)[0]  # fits-<HDU>
     return _image_array(source.as_dtype(dtype), array.chunks, f"{prefix}-as-{dtype.name}-" + tokenize(array.name, dtype.str))

@@ -68,9 +68,6 @@ REGIME_NONE, REGIME_ITERATIVE, REGIME_SINGLE_PASS, REGIME_SIGMA_CLIP = 0, 1, 2, 
 SIGMA_CLIP_MAXITERS = 5
 #: Pixels screened together in the vectorised path.
 TILE = 128
-#: From this many pixels of a tile needing the per-pixel code, the tile's ramps are first copied pixel by pixel
-#: (one pass over its planes); below it each such pixel reads its groups from the planes directly.
-TRANSPOSE_FROM = 4
 
 
 class JumpResult(NamedTuple):
@@ -350,7 +347,7 @@ def _detect_chunk(
         needs_pixel_code = np.ones(TILE, dtype=np.bool_)
         clean_columns = np.zeros((max(ngroups - 1, 1), TILE), dtype=np.bool_)  # see _screen_sigma_clip_group
         no_clean_columns = np.zeros((max(ngroups - 1, 1), 1), dtype=np.bool_)
-        tile_ramps = np.empty((TILE, nints, ngroups), dtype=np.float32)  # pixel-major copies, see TRANSPOSE_FROM
+        tile_ramps = np.empty((TILE, nints, ngroups), dtype=np.float32)  # pixel-major copies for the per-pixel code
         tile_flags = np.empty((TILE, nints, ngroups), dtype=np.uint8)
         for x0 in range(0, nx, TILE):
             n = min(TILE, nx - x0)
@@ -363,13 +360,10 @@ def _detect_chunk(
                 )  # fmt: skip
             if not screen:
                 needs_pixel_code[:n] = True
-            transposed = np.sum(needs_pixel_code[:n]) >= TRANSPOSE_FROM
-            if transposed:  # a pixel's groups lie ny * nx * 4 bytes apart: read every plane once, not per pixel
-                _copy_selected_pixel_major(data, groupdq, y, x0, n, needs_pixel_code, tile_ramps, tile_flags)
+            # a pixel's groups lie ny * nx * 4 bytes apart: read every plane once for all pixels that need them
+            _copy_selected_pixel_major(data, groupdq, y, x0, n, needs_pixel_code, tile_ramps, tile_flags)
             for t in range(n):
                 if needs_pixel_code[t]:
-                    if not transposed:
-                        _copy_pixel_major(data, groupdq, y, x0 + t, 1, tile_ramps[t:], tile_flags[t:])
                     _detect_pixel(
                         tile_ramps[t], tile_flags[t], gain, readnoise, nframes, regime, only_use_ints,
                         rejection_threshold, three_diff_threshold, two_diff_threshold, min_neighbor_ratio,
@@ -395,19 +389,6 @@ def _copy_selected_pixel_major(data, groupdq, y, x0, n, selected, ramps, flags):
             plane_flags = groupdq[i, g, y, x0 : x0 + n]
             for j in range(count):
                 t = pixels[j]
-                ramps[t, i, g] = plane[t]
-                flags[t, i, g] = plane_flags[t]
-
-
-@numba.njit(cache=True, error_model="numpy", inline="always")
-def _copy_pixel_major(data, groupdq, y, x0, n, ramps, flags):
-    """``ramps[t]``, ``flags[t]`` (nints, ngroups) = pixel (y, x0 + t)'s groups, for t < n."""
-    nints, ngroups = data.shape[:2]
-    for i in range(nints):
-        for g in range(ngroups):
-            plane = data[i, g, y, x0 : x0 + n]
-            plane_flags = groupdq[i, g, y, x0 : x0 + n]
-            for t in range(n):
                 ramps[t, i, g] = plane[t]
                 flags[t, i, g] = plane_flags[t]
 
@@ -646,17 +627,9 @@ def _screen_and_clip_columns(
         std = np.sqrt(max(squares[t] / count - mean_shifted * mean_shifted, 0.0))
         mean = shift[t] + mean_shifted
         # rounding of the one-pass variance: at most a few ulps of squares / count, so std within ~1e-7 of the rms
-        pad = 1e-9 * (abs(mean) + std) + 1e-7 * np.sqrt(squares[t] / count) + 1e-300
-        if not (np.isfinite(mean) and np.isfinite(std)):
-            settled[t] = False
-            continue
-        low = mean - std - pad
-        high = mean + std + pad
-        nearest_abs = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
-        bounds[0, t], bounds[1, t] = low, high
-        bounds[2, t] = np.sqrt(nearest_abs + read_var)
-        bounds[3, t] = np.sqrt(max(abs(low), abs(high)) + read_var)
-        if not bounds[2, t] > 0.0:
+        rounding = 1e-7 * np.sqrt(squares[t] / count)
+        bounds[0, t], bounds[1, t], bounds[2, t], bounds[3, t] = _median_bracket(mean, std, rounding, read_var)
+        if not bounds[2, t] > 0.0:  # also NaN: no finite statistics
             settled[t] = False
     if n_words:
         for write in (False, True):  # decide every listed jump first; write the bits of pixels all decided
@@ -678,6 +651,21 @@ def _screen_and_clip_columns(
             primary_jumps[y, x0 + t] = n_found[t]
             median_diffs[y, x0 + t] = np.nan
             needs_pixel_code[t] = False
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _median_bracket(mean, std, rounding, read_var):
+    """(low, high, sigma_low, sigma_high): the bracket [mean - std, mean + std] that holds the median of values with
+    that mean and population std (true of any distribution), widened by 1e-9 of its scale and by ``rounding`` (the
+    error of a one-pass std), and ``sqrt(|median| + read_var)`` at its nearest and farthest |median|. NaN
+    statistics give a NaN sigma_low."""
+    if not (np.isfinite(mean) and np.isfinite(std)):
+        return np.nan, np.nan, np.nan, np.nan
+    pad = 1e-9 * (abs(mean) + std) + rounding + 1e-300
+    low = mean - std - pad
+    high = mean + std + pad
+    nearest_abs = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
+    return low, high, np.sqrt(nearest_abs + read_var), np.sqrt(max(abs(low), abs(high)) + read_var)
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -906,15 +894,8 @@ def _neighbor_bits_from_bracket(diffs, flags, read_var, min_ratio, max_ratio, y,
             if not np.isnan(v):
                 spread += (v - mean) * (v - mean)
     std = np.sqrt(spread / count)
-    if not (np.isfinite(mean) and np.isfinite(std)):
-        return False
-    pad = 1e-9 * (abs(mean) + std) + 1e-300  # far above the rounding of the sums
-    low = mean - std - pad
-    high = mean + std + pad
-    nearest_abs = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
-    sigma_low = np.sqrt(nearest_abs + read_var)
-    sigma_high = np.sqrt(max(abs(low), abs(high)) + read_var)
-    if not sigma_low > 0.0:
+    low, high, sigma_low, sigma_high = _median_bracket(mean, std, 0.0, read_var)
+    if not sigma_low > 0.0:  # also NaN: no finite statistics
         return False
     ngroups = flags.shape[1]
     for write in (False, True):  # decide every jump first; write only if all are decided
