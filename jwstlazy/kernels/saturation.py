@@ -153,13 +153,14 @@ def _grow_integration(gdq, hints, n_grow, nframes):
     sat_plane = np.zeros((ny, nx), dtype=np.bool_)
     if n_grow > 0:
         for g in range(ngroups):
-            any_sat = False
+            seen = np.uint8(0)  # the OR of the plane's flags: a branch-free scan, which the compiler vectorises
             for y in range(ny):
                 for x in range(nx):
-                    sat = (gdq[g, y, x] & SATURATED) != 0
-                    sat_plane[y, x] = sat
-                    any_sat = any_sat or sat
-            if any_sat:
+                    seen |= gdq[g, y, x]
+            if seen & SATURATED:
+                for y in range(ny):
+                    for x in range(nx):
+                        sat_plane[y, x] = (gdq[g, y, x] & SATURATED) != 0
                 grown = _grow_box(sat_plane, n_grow)
                 for y in range(ny):
                     for x in range(nx):
