@@ -42,7 +42,7 @@ uncal, refs, out, scheduler, runs = sys.argv[1:6]
 seconds = []
 for _ in range(int(runs)):  # the first run is the cold one; later ones are an exposure in a running process
     run_start = time.perf_counter()
-    result = Detector1Pipeline(references=ReferenceFinder(directories=[refs])).run(
+    Detector1Pipeline(references=ReferenceFinder(directories=[refs])).run(
         [uncal], output_dir=out, scheduler=scheduler, overwrite=True, progress=False)
     seconds.append(time.perf_counter() - run_start)
 print(json.dumps({"seconds": seconds[0], "later_run_seconds": seconds[1:], "import_seconds": imported - start,

@@ -560,6 +560,7 @@ def _screen_and_clip_columns(
     found_t = np.empty(SCREEN_JUMPS_PER_TILE, dtype=np.int64)
     found_i = np.empty(SCREEN_JUMPS_PER_TILE, dtype=np.int64)
     found_g = np.empty(SCREEN_JUMPS_PER_TILE, dtype=np.int64)
+    found_d = np.empty(SCREEN_JUMPS_PER_TILE)  # the jump's difference
     n_listed = 0
     column = np.empty(nints)
     work = np.empty(nints)
@@ -605,6 +606,7 @@ def _screen_and_clip_columns(
                         n_found[t] += 1
                         if n_listed < SCREEN_JUMPS_PER_TILE:
                             found_t[n_listed], found_i[n_listed], found_g[n_listed] = t, i, k + 1
+                            found_d[n_listed] = d
                             n_listed += 1
                         else:
                             settled[t] = False
@@ -637,15 +639,13 @@ def _screen_and_clip_columns(
                 t = found_t[j]
                 if not (needs_pixel_code[t] and flag_free[t] and settled[t]):
                     continue
-                i, g = found_i[j], found_g[j]
-                x = x0 + t
-                d = np.float64(data[i, g, y, x] * gain[y, x] - data[i, g - 1, y, x] * gain[y, x])
-                decision = _neighbor_decision(d, bounds[0, t], bounds[1, t], bounds[2, t], bounds[3, t], min_neighbor_ratio,
-                                              max_neighbor_ratio)  # fmt: skip
+                decision = _neighbor_decision(found_d[j], bounds[0, t], bounds[1, t], bounds[2, t], bounds[3, t],
+                                              min_neighbor_ratio, max_neighbor_ratio)  # fmt: skip
                 if decision < 0:
                     settled[t] = False
                 elif write and decision > 0:
-                    neighbor_sources[i, g // 64, y, x] |= np.uint64(1) << np.uint64(g % 64)
+                    i, g = found_i[j], found_g[j]
+                    neighbor_sources[i, g // 64, y, x0 + t] |= np.uint64(1) << np.uint64(g % 64)
     for t in range(n):
         if needs_pixel_code[t] and flag_free[t] and settled[t]:
             primary_jumps[y, x0 + t] = n_found[t]
